@@ -1,0 +1,203 @@
+"""The ``kubenet-tui`` command line, kubectl-style.
+
+``kubenet-tui [FILE|DIR ...]`` opens the dashboard; the subcommands answer
+headless and never import textual. Exit codes: 0 answered, 1 bad input (a
+located error, an unknown name), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import __version__
+
+COMMANDS = ("check", "routes", "trace")
+
+MAIN_EPILOG = """\
+commands:
+  check    validate topology files and Kubernetes manifests
+  routes   show a routing table (ip route / route -n) and look addresses up
+  trace    follow a packet hop by hop, with its verdict and reply
+
+examples:
+  kubenet-tui                                  # the dashboard, on the bundled default topology
+  kubenet-tui topologies/02-router-gateway.yaml
+  kubenet-tui check -f topologies/
+  kubenet-tui routes -f topologies/02-router-gateway.yaml laptop --lookup 8.8.8.8
+  kubenet-tui trace -f topologies/03-docker-bridge.yaml --from container-a --to server:80
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _files_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--filename", dest="files", action="append", metavar="FILE|DIR",
+                   help="topology file or directory (repeatable; a directory loads every *.yaml, *.yml, *.json in name order); "
+                        "without -f, the bundled default topology")
+
+
+def _output_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", choices=("text", "json", "yaml"), default="text", help="output format (default text)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog="kubenet-tui", description="Simulate Linux and Kubernetes networking: a dashboard and headless queries.",
+                epilog=MAIN_EPILOG, formatter_class=fmt)
+    p.add_argument("--version", action="version", version=f"kubenet-tui {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="validate files", formatter_class=fmt,
+                       description="Load and validate topology files and Kubernetes manifests; every error is reported as FILE:LINE:COL.",
+                       epilog="examples:\n  kubenet-tui check -f topologies/01-switch.yaml\n  kubenet-tui check -f topologies/ -f my-manifests/\n  kubenet-tui check -f dump.json -o json\n")
+    _files_arg(c)
+    _output_arg(c)
+
+    r = sub.add_parser("routes", help="show a routing table and look addresses up", formatter_class=fmt,
+                       description="Print TARGET's main routing table as `ip route` (or `route -n`) shows it, and for each --lookup the route the kernel picks (`ip route get`).",
+                       epilog="examples:\n  kubenet-tui routes -f topologies/01-switch.yaml system-a\n  kubenet-tui routes -f topologies/02-router-gateway.yaml laptop --format route\n  kubenet-tui routes -f topologies/02-router-gateway.yaml laptop --lookup 8.8.8.8 --lookup 192.168.1.1 -o json\n")
+    _files_arg(r)
+    r.add_argument("target", metavar="TARGET", help="a host, container or namespace (or one of its addresses)")
+    r.add_argument("--lookup", action="append", default=[], metavar="IP", help="show the route the kernel picks for IP (repeatable)")
+    r.add_argument("--format", choices=("ip", "route", "route-names"), default="ip",
+                   help="ip: `ip route`; route: `route -n` columns; route-names: `route` without -n (default, _gateway)")
+    _output_arg(r)
+
+    t = sub.add_parser("trace", help="follow a packet hop by hop", formatter_class=fmt,
+                       description="Send one packet and follow it: at each hop the route or iptables rule that decided, the packet as it leaves (rewrites marked *), and the verdict. TCP and ICMP replies walk back with NAT undone.",
+                       epilog="examples:\n  kubenet-tui trace -f topologies/01-switch.yaml --from system-a --to system-b\n  kubenet-tui trace -f topologies/02-router-gateway.yaml --from laptop --to 8.8.8.8 --proto icmp\n  kubenet-tui trace -f topologies/03-docker-bridge.yaml --from container-a --to server:80 -o json\n")
+    _files_arg(t)
+    t.add_argument("--from", dest="src", required=True, metavar="SRC", help="a host, container or namespace, or an address one of them owns")
+    t.add_argument("--to", dest="dst", required=True, metavar="DST", help="a name or an IP address, optionally with :PORT")
+    t.add_argument("--port", type=int, metavar="N", help="destination port (default 80 for tcp and udp)")
+    t.add_argument("--proto", choices=("tcp", "udp", "icmp"), default="tcp", type=str.lower, help="protocol (default tcp)")
+    t.add_argument("--ttl", type=int, default=64, metavar="N", help="initial TTL (default 64)")
+    _output_arg(t)
+    return p
+
+
+def _emit(data, output: str, text: str) -> None:
+    if output == "json":
+        print(json.dumps(data, indent=2))
+    elif output == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(data, sort_keys=False, default_flow_style=False), end="")
+    else:
+        print(text)
+
+
+def _load(files: list[str] | None):
+    from .bundled import default_topology
+    from .load import LoadError, load
+
+    paths = files or [str(default_topology())]
+    try:
+        loaded = load(paths)
+    except LoadError as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        n = len(e.problems)
+        print(f"{n} error{'s' if n != 1 else ''}", file=sys.stderr)
+        raise SystemExit(1) from None
+    for w in loaded.warnings:
+        print(w, file=sys.stderr)
+    return loaded
+
+
+def _network(loaded):
+    from .sim.network import compile_topology
+
+    return compile_topology(loaded.topology)
+
+
+def cmd_check(args) -> int:
+    loaded = _load(args.files)
+    t = loaded.topology
+    counts = {
+        "networks": len(t.networks),
+        "hosts": len(t.hosts),
+        "namespaces": sum(len(h.namespaces) for h in t.hosts),
+        "containers": sum(len(h.containers) for h in t.hosts),
+        "objects": len(t.objects),
+    }
+    data = {"ok": True, "topology": t.name, "files": list(t.files), **counts, "warnings": [w.to_dict() for w in loaded.warnings]}
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    _emit(data, args.output, f"ok: topology {t.name} ({summary or 'empty'}) from {len(t.files)} file{'s' if len(t.files) != 1 else ''}")
+    return 0
+
+
+def cmd_routes(args) -> int:
+    from .sim.query import routes
+
+    net = _network(_load(args.files))
+    res = routes(net, args.target, args.lookup, args.format)
+    lines = list(res["lines"])
+    for lk in res["lookups"]:
+        lines += ["", f"$ ip route get {lk['ip']}", lk["line"]]
+        if lk["matched"]:
+            lines.append(f"  (matched: {lk['matched']})")
+    data = {k: v for k, v in res.items() if k != "lines"}
+    for lk in data["lookups"]:
+        lk.pop("line", None)
+    _emit(data, args.output, "\n".join(lines))
+    return 0
+
+
+def cmd_trace(args) -> int:
+    from .report import trace_text
+    from .sim.query import trace
+
+    net = _network(_load(args.files))
+    if args.port is not None and not 1 <= args.port <= 65535:
+        raise _Usage(f"--port {args.port} is out of range 1-65535")
+    if not 1 <= args.ttl <= 255:
+        raise _Usage(f"--ttl {args.ttl} is out of range 1-255")
+    t = trace(net, args.src, args.dst, args.proto, args.port, args.ttl)
+    title = f"trace {args.proto} from {args.src} to {args.dst}: {t.packet.summary()}"
+    _emit(t.to_dict(), args.output, trace_text(t, title))
+    return 0
+
+
+class _Usage(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        # The dashboard: every argument is a file or directory.
+        bad = [a for a in argv if a.startswith("-") and a != "-"]
+        if bad:
+            parser.error(f"unknown option {bad[0]} (files and directories only when opening the dashboard)")
+        from .app.launch import launch
+
+        return launch(argv)
+    args = parser.parse_args(argv)
+    from .sim.query import QueryError
+
+    try:
+        return {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace}[args.command](args)
+    except QueryError as e:
+        print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except _Usage as e:
+        parser.exit(2, f"kubenet-tui {args.command}: error: {e}\n")
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+def run() -> None:
+    """The console script."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,84 @@
+"""Located load errors: ``FILE:LINE:COL: error: field.path: message``.
+
+Every problem found while reading a topology is a :class:`Problem` that knows
+where it comes from. The loader collects all problems of a load and raises a
+single :class:`LoadError` carrying them, so a user sees every mistake at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+
+from ..model.source import Mark
+
+__all__ = ["Mark", "Problem", "Problems", "LoadError", "did_you_mean"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error (or warning) at one place."""
+
+    mark: Mark
+    path: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.mark}: {self.severity}: {where}{self.message}"
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.mark.file,
+            "line": self.mark.line,
+            "col": self.mark.col,
+            "severity": self.severity,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class LoadError(Exception):
+    """Raised with every problem of a load; ``str()`` prints them one per line."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.mark.file, p.mark.line, p.mark.col))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Problems:
+    """A collector the validators append to."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def error(self, mark: Mark, path: str, message: str) -> None:
+        self.items.append(Problem(mark, path, message))
+
+    def warn(self, mark: Mark, path: str, message: str) -> None:
+        self.items.append(Problem(mark, path, message, "warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise LoadError(self.errors)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean "x"?)`` when a choice is close to ``word``, else ``""``."""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f' (did you mean "{lowered[word.lower()]}"?)'
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""

@@ -1,0 +1,173 @@
+"""Standard Kubernetes objects: their generic shape, as the API server checks it.
+
+Here an object is validated for apiVersion, kind, metadata (names, labels,
+annotations) and a few fields the simulator relies on (Service ports); it is
+then kept whole as a :class:`KubeObject` for later layers to give it meaning.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model.topology import KubeObject
+from .errors import Problems, did_you_mean
+from .fields import Fields, type_name
+from .values import dns1123_label, dns1123_subdomain
+from .yamlsrc import YList, YMap, plain
+
+# kind -> (apiVersions, namespaced, name rule)
+KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
+    "Pod": (("v1",), True, "subdomain"),
+    "Service": (("v1",), True, "label"),
+    "Endpoints": (("v1",), True, "subdomain"),
+    "Namespace": (("v1",), False, "label"),
+    "Node": (("v1",), False, "subdomain"),
+    "ConfigMap": (("v1",), True, "subdomain"),
+    "Secret": (("v1",), True, "subdomain"),
+    "ServiceAccount": (("v1",), True, "subdomain"),
+    "Deployment": (("apps/v1",), True, "subdomain"),
+    "ReplicaSet": (("apps/v1",), True, "subdomain"),
+    "StatefulSet": (("apps/v1",), True, "subdomain"),
+    "DaemonSet": (("apps/v1",), True, "subdomain"),
+    "EndpointSlice": (("discovery.k8s.io/v1",), True, "subdomain"),
+    "Ingress": (("networking.k8s.io/v1",), True, "subdomain"),
+    "IngressClass": (("networking.k8s.io/v1",), False, "subdomain"),
+    "NetworkPolicy": (("networking.k8s.io/v1",), True, "subdomain"),
+    "Job": (("batch/v1",), True, "subdomain"),
+    "CronJob": (("batch/v1",), True, "subdomain"),
+}
+KNOWN_GROUPS = {"v1", "apps/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1", "batch/v1", "kubenet/v1"}
+TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status", "data", "binaryData", "stringData", "type",
+              "immutable", "subsets", "addressType", "endpoints", "ports", "secrets", "imagePullSecrets",
+              "automountServiceAccountToken", "handler", "overhead", "scheduling")
+METADATA_FIELDS = ("name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
+                   "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                   "ownerReferences", "finalizers", "managedFields", "selfLink")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+NODE_PORT_RANGE = (30000, 32767)
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def all_kinds() -> list[str]:
+    return sorted(KINDS) + ["Topology", "List"]
+
+
+def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: str) -> KubeObject | None:
+    """Validate one standard object's shape; None when it cannot be kept."""
+    f = Fields(m, path, problems, TOP_FIELDS)
+    spec = KINDS.get(kind)
+    if spec is None:
+        close = did_you_mean(kind, all_kinds())
+        if api_version in KNOWN_GROUPS or close:
+            f.error("kind", f'unknown kind "{kind}" for apiVersion {api_version}{close}')
+            return None
+        # A kind of another API group (a CRD, RBAC, ...): kept as it is, not simulated.
+        problems.warn(m.vmark("kind"), f.at("kind"), f"{api_version} {kind} is not simulated; it is kept as it is")
+        meta = m.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        return KubeObject(api_version, kind, str(name or ""), str(ns) if ns else None, plain(m), m.mark)
+    versions, namespaced, rule = spec
+    if api_version not in versions:
+        f.error("apiVersion", f'{kind} is served as apiVersion {" or ".join(versions)}, not "{api_version}"')
+    meta = f.sub("metadata", METADATA_FIELDS, required=True)
+    name = namespace = None
+    if meta is not None:
+        name = meta.get("name", str)
+        if name is None and not meta.has("generateName"):
+            meta.error("name", "required field is missing") if meta.has("name") else problems.error(meta.m.mark, meta.at("name"), "required field is missing")
+        elif name is not None:
+            why = dns1123_label(name) if rule == "label" else dns1123_subdomain(name)
+            if why:
+                meta.error("name", why)
+        namespace = meta.get("namespace", str)
+        if namespace is not None:
+            if not namespaced:
+                meta.error("namespace", f"{kind} is not namespaced: a {kind} has no namespace")
+            elif (why := dns1123_label(namespace)):
+                meta.error("namespace", why)
+        _labels(meta, "labels")
+        ann = meta.get("annotations", YMap)
+        if ann:
+            for k, v in ann.items():
+                if not isinstance(v, str):
+                    problems.error(ann.vmark(k), f"{meta.at('annotations')}.{k}", f"an annotation value is a string, got {type_name(v)}")
+        meta.done()
+    if kind == "Service":
+        _service(f)
+    f.done()
+    if namespaced and namespace is None:
+        namespace = "default"
+    if name is None:
+        return None
+    return KubeObject(api_version, kind, name, namespace if namespaced else None, plain(m), m.mark)
+
+
+def _labels(meta: Fields, key: str) -> None:
+    labels = meta.get(key, YMap)
+    if not labels:
+        return
+    for k, v in labels.items():
+        at = f"{meta.at(key)}.{k}"
+        kname = str(k)
+        prefix, _, base = kname.rpartition("/")
+        if not base or len(base) > 63 or not _LABEL_NAME.match(base) or (prefix and dns1123_subdomain(prefix)):
+            meta.problems.error(labels.kmark(k), at, f'"{kname}" is not a valid label key')
+        if not isinstance(v, str):
+            meta.problems.error(labels.vmark(k), at, f"a label value is a string, got {type_name(v)} (quote it)")
+        elif len(v) > 63 or not _LABEL_VALUE.match(v):
+            meta.problems.error(labels.vmark(k), at, f'"{v}" is not a valid label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit')
+
+
+def _service(f: Fields) -> None:
+    spec = f.get("spec", YMap)
+    if spec is None:
+        return
+    s = Fields(spec, f.at("spec"), f.problems, tuple(spec.keys()))
+    stype = s.get("type", str, "ClusterIP")
+    if stype not in SERVICE_TYPES:
+        s.error("type", f'unsupported value "{stype}": one of {", ".join(SERVICE_TYPES)}{did_you_mean(stype, SERVICE_TYPES)}')
+    ports = s.get("ports", YList)
+    if not ports:
+        return
+    names = set()
+    for i, port in enumerate(ports):
+        at = f"{s.at('ports')}[{i}]"
+        if not isinstance(port, YMap):
+            f.problems.error(ports.imark(i), at, f"expected a mapping, got {type_name(port)}")
+            continue
+        p = Fields(port, at, f.problems, ("name", "port", "targetPort", "nodePort", "protocol", "appProtocol"))
+        number = p.get("port", int, required=True)
+        if number is not None and not 1 <= number <= 65535:
+            p.error("port", f"port {number} must be between 1 and 65535, inclusive")
+        name = p.get("name", str)
+        if name is None and len(ports) > 1:
+            f.problems.error(port.mark, f"{at}.name", "required when a Service has more than one port")
+        elif name is not None:
+            if (why := dns1123_label(name)):
+                p.error("name", why)
+            if name in names:
+                p.error("name", f'duplicate port name "{name}"')
+            names.add(name)
+        proto = p.get("protocol", str, "TCP")
+        if proto not in PROTOCOLS:
+            p.error("protocol", f'unsupported value "{proto}": one of TCP, UDP, SCTP{did_you_mean(proto, PROTOCOLS)}')
+        if p.has("targetPort"):
+            tp = port["targetPort"]
+            if isinstance(tp, bool) or not isinstance(tp, (int, str)):
+                p.error("targetPort", f"expected a port number or name, got {type_name(tp)}")
+            elif isinstance(tp, int) and not 1 <= tp <= 65535:
+                p.error("targetPort", f"port {tp} must be between 1 and 65535, inclusive")
+            elif isinstance(tp, str) and (len(tp) > 15 or not _IANA_SVC_NAME.match(tp) or tp.isdigit()):
+                p.error("targetPort", f'"{tp}" is not a valid port name (IANA_SVC_NAME: at most 15 lower-case letters, digits and "-")')
+        node_port = p.get("nodePort", int)
+        if node_port is not None:
+            lo, hi = NODE_PORT_RANGE
+            if stype not in ("NodePort", "LoadBalancer"):
+                p.error("nodePort", f"may not be used when type is '{stype}'")
+            elif not lo <= node_port <= hi:
+                p.error("nodePort", f"nodePort {node_port} is not in the valid range {lo}-{hi} (kube-apiserver --service-node-port-range)")
+        p.done()

@@ -1,0 +1,264 @@
+"""Load files and directories into one validated :class:`Topology`.
+
+``load(paths)`` reads every document of every file (YAML, several documents
+per file, or JSON, ``kind: List`` included), validates each, checks the whole
+(names, references, addresses, routes as the kernel would accept them) and
+raises :class:`LoadError` with every problem found, or returns the
+description and any warnings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..model.source import Mark
+from ..model.topology import ClusterConfig, Container, DockerBridge, Host, KubeObject, Topology
+from .errors import LoadError, Problem, Problems, did_you_mean
+from .fields import type_name
+from .kube import read_object
+from .topology import TopologyDoc, is_unset, read_topology
+from .yamlsrc import SourceError, YList, YMap, read_documents
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class Loaded:
+    topology: Topology
+    warnings: list[Problem]
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Files named, and for a directory every YAML or JSON file inside in name order."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out += sorted(str(Path(p) / n) for n in os.listdir(p) if n.endswith(EXTENSIONS) and os.path.isfile(Path(p) / n))
+        else:
+            out.append(p)
+    return out
+
+
+def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
+    """Load ``paths`` (``texts`` may supply a file's contents instead of the disk)."""
+    problems = Problems()
+    docs: list[TopologyDoc] = []
+    objects: list[KubeObject] = []
+    files = expand(paths)
+    for file in files:
+        if texts is not None and file in texts:
+            data: bytes | str = texts[file]
+        else:
+            try:
+                with open(file, "rb") as fh:
+                    data = fh.read()
+            except OSError as e:
+                problems.error(Mark(file, 1, 1), "file", f"cannot read: {e.strerror or e}")
+                continue
+        try:
+            documents = read_documents(data, file)
+        except SourceError as e:
+            problems.items += e.problems
+            continue
+        for value, mark in documents:
+            _document(value, mark, "", problems, docs, objects)
+    topo = _assemble(docs, objects, files, problems)
+    problems.raise_if_errors()
+    return Loaded(topo, problems.warnings)
+
+
+def _document(value, mark: Mark, path: str, problems: Problems, docs: list, objects: list) -> None:
+    if not isinstance(value, YMap):
+        problems.error(mark, path or "document", f"expected a mapping with apiVersion and kind, got {type_name(value)}")
+        return
+    at = (lambda k: f"{path}.{k}" if path else k)
+    api, kind = value.get("apiVersion"), value.get("kind")
+    ok = True
+    for key, v in (("apiVersion", api), ("kind", kind)):
+        if v is None:
+            problems.error(value.mark, at(key), "required field is missing")
+            ok = False
+        elif not isinstance(v, str):
+            problems.error(value.vmark(key), at(key), f"expected a string, got {type_name(v)}")
+            ok = False
+    if not ok:
+        return
+    if kind == "List":
+        items = value.get("items")
+        if not isinstance(items, YList):
+            problems.error(value.vmark("items") if "items" in value else value.mark, at("items"), "a List needs a list of items")
+            return
+        for i, item in enumerate(items):
+            _document(item, items.imark(i), f"{at('items')}[{i}]", problems, docs, objects)
+        return
+    if kind == "Topology" or api == "kubenet/v1":
+        if api != "kubenet/v1":
+            problems.error(value.vmark("apiVersion"), at("apiVersion"), f'a Topology is apiVersion kubenet/v1, not "{api}"')
+            return
+        if kind != "Topology":
+            problems.error(value.vmark("kind"), at("kind"), f'unknown kind "{kind}" for apiVersion kubenet/v1{did_you_mean(kind, ["Topology"])}')
+            return
+        docs.append(read_topology(value, path, problems))
+        return
+    obj = read_object(value, path, problems, api, kind)
+    if obj is not None:
+        objects.append(obj)
+
+
+def _assemble(docs: list[TopologyDoc], objects: list[KubeObject], files: list[str], problems: Problems) -> Topology:
+    name = next((d.name for d in docs if d.name), None) or (Path(files[0]).stem if files else "empty")
+    description = next((d.description for d in docs if d.description), "")
+    networks = [n for d in docs for n in d.networks]
+    hosts = [h for d in docs for h in d.hosts]
+    paths: dict = {}
+    fields: dict = {}
+    for d in docs:
+        paths.update(d.paths)
+        fields.update(d.fields)
+    cluster = next((d.cluster for d in docs if d.cluster is not None), ClusterConfig())
+    for d in docs[1:]:
+        if d.cluster is not None and d.cluster is not cluster:
+            problems.error(d.cluster.mark, "cluster", f"a second cluster section (the first is at {cluster.mark})")
+
+    seen_net: dict[str, Mark] = {}
+    for n in networks:
+        if n.name in seen_net:
+            problems.error(n.mark, f"{paths.get(n.mark, 'networks')}.name", f'duplicate network "{n.name}" (first at line {seen_net[n.name].line})')
+        seen_net.setdefault(n.name, n.mark)
+
+    # Top-level containers join their host; containers imply Docker's default bridge.
+    by_host = {h.name: h for h in hosts}
+    extra: dict[str, list[Container]] = {}
+    for d in docs:
+        for c, p in d.containers:
+            if c.host not in by_host:
+                problems.error(c.mark, f"{p}.host", f'no host "{c.host}"{did_you_mean(c.host, by_host)}')
+            else:
+                extra.setdefault(c.host, []).append(replace(c, mark=c.mark))
+    hosts = [_docker_host(h, extra.get(h.name, []), paths, problems) for h in hosts]
+
+    names: dict[str, tuple[Mark, str]] = {}
+    for h in hosts:
+        items = [(h.name, h.mark, "host")] + [(n.name, n.mark, "namespace") for n in h.namespaces] + [(c.name, c.mark, "container") for c in h.containers]
+        for nm, mark, what in items:
+            if nm in names:
+                first, fwhat = names[nm]
+                problems.error(mark, f"{paths.get(mark, what)}.name", f'duplicate name "{nm}": already a {fwhat} (line {first.line} of {first.file})')
+            else:
+                names[nm] = (mark, what)
+    hosts = [_check_host(h, seen_net, paths, problems) for h in hosts]
+    seen_obj: dict[str, Mark] = {}
+    for o in objects:
+        if o.key in seen_obj and o.name:
+            problems.error(o.mark, "metadata.name", f'duplicate {o.kind} "{o.name}" (first at {seen_obj[o.key]})')
+        seen_obj.setdefault(o.key, o.mark)
+    topo = Topology(name, tuple(networks), tuple(hosts), cluster, tuple(objects), tuple(files), description)
+    if not problems.errors:
+        _check_network(topo, paths, fields, problems)
+    return topo
+
+
+def _docker_host(h: Host, more: list[Container], paths: dict, problems: Problems) -> Host:
+    containers = list(h.containers) + [replace(c, host=h.name) for c in more]
+    if not containers:
+        return h
+    docker = h.docker or DockerBridge(mark=h.mark)
+    used = {docker.gateway.ip}
+    out: list[Container] = []
+    for c in containers:
+        if is_unset(c.address):
+            continue
+        ip = c.address.ip
+        if ip not in docker.cidr:
+            problems.error(c.mark, f"{paths.get(c.mark, 'containers')}.address", f"{ip} is not in the Docker bridge network {docker.cidr}")
+        elif ip in used:
+            problems.error(c.mark, f"{paths.get(c.mark, 'containers')}.address", f"duplicate address {ip} on {docker.bridge}")
+        used.add(ip)
+    pool = (ip for ip in docker.cidr.hosts() if ip not in used)
+    for c in containers:
+        if is_unset(c.address):
+            ip = next(pool, None)
+            if ip is None:
+                problems.error(c.mark, paths.get(c.mark, "containers"), f"no free address left in {docker.cidr}")
+                continue
+            used.add(ip)
+        else:
+            ip = c.address.ip
+        out.append(replace(c, address=ipaddress.IPv4Interface(f"{ip}/{docker.cidr.prefixlen}")))
+    return replace(h, docker=docker, containers=tuple(out))
+
+
+def _check_host(h: Host, networks: dict, paths: dict, problems: Problems) -> Host:
+    hp = paths.get(h.mark, "hosts")
+    devs: dict[str, Mark] = {"lo": h.mark}
+    ifaces = []
+    for i, itf in enumerate(h.interfaces):
+        if itf.name in devs:
+            problems.error(itf.mark, f"{hp}.interfaces[{i}].name", f'duplicate interface "{itf.name}" on {h.name}')
+        devs[itf.name] = itf.mark
+        if itf.network is not None and itf.network not in networks:
+            problems.error(itf.mark, f"{hp}.interfaces[{i}].network", f'no network "{itf.network}"{did_you_mean(itf.network, networks)}')
+            itf = replace(itf, network=None)
+        ifaces.append(itf)
+    bridges = {b.name for b in h.bridges} | ({h.docker.bridge} if h.docker else set())
+    for b in list(h.bridges) + ([h.docker] if h.docker else []):
+        bname = b.name if hasattr(b, "name") else b.bridge
+        if bname in devs and devs[bname] is not b.mark:
+            problems.error(b.mark, f"{hp}.bridges", f'device "{bname}" already exists on {h.name}')
+        devs[bname] = b.mark
+    namespaces = []
+    for k, n in enumerate(h.namespaces):
+        nifs = []
+        seen = {"lo"}
+        for j, itf in enumerate(n.interfaces):
+            at = f"{hp}.namespaces[{k}].interfaces[{j}]"
+            if itf.name in seen:
+                problems.error(itf.mark, f"{at}.name", f'duplicate interface "{itf.name}" in {n.name}')
+            seen.add(itf.name)
+            if itf.bridge is None:
+                problems.error(itf.mark, f"{at}.bridge", f"required: the bridge of {h.name} this veth is plugged into")
+                continue
+            if itf.bridge not in bridges:
+                problems.error(itf.mark, f"{at}.bridge", f'no bridge "{itf.bridge}" on {h.name}{did_you_mean(itf.bridge, bridges)}')
+                continue
+            if itf.peer is not None:
+                if itf.peer in devs:
+                    problems.error(itf.mark, f"{at}.peer", f'device "{itf.peer}" already exists on {h.name}')
+                devs[itf.peer] = itf.mark
+            nifs.append(itf)
+        namespaces.append(replace(n, interfaces=tuple(nifs)))
+    return replace(h, interfaces=tuple(ifaces), namespaces=tuple(namespaces))
+
+
+def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems) -> None:
+    """Compile, then report what the kernel would refuse and addresses used twice."""
+    from ..sim.network import compile_topology
+
+    net = compile_topology(topo)
+    for ns, rp in net.route_problems:
+        r = rp.route
+        mark = fields.get(r.mark, {}).get(rp.field, r.mark)
+        problems.error(mark, f"{paths.get(r.mark, 'routes')}.{rp.field}", f"{rp.message} (in {ns})")
+    for seg in net.segments.values():
+        owner: dict = {}
+        for ns_name, dev in seg.members:
+            d = net.namespaces[ns_name].devices[dev]
+            for a in d.addresses:
+                if a.ip in owner and owner[a.ip] != (ns_name, dev):
+                    o = owner[a.ip]
+                    problems.error(d.mark, f"{paths.get(d.mark, ns_name)}.address", f"duplicate address {a.ip} on {seg.name}: {o[0]} {o[1]} has it too")
+                owner.setdefault(a.ip, (ns_name, dev))
+            if seg.cidr is not None:
+                for a in d.addresses:
+                    if a.ip not in seg.cidr:
+                        problems.warn(d.mark, f"{paths.get(d.mark, ns_name)}.address", f"{a} is outside {seg.name}'s {seg.cidr}")
+    for ns in net.namespaces.values():
+        seen: dict = {}
+        for d in ns.devices.values():
+            for a in d.addresses:
+                if a.ip in seen and seen[a.ip] != d.name:
+                    problems.error(d.mark, f"{paths.get(d.mark, ns.name)}.address", f"duplicate address {a.ip} in {ns.name}: {seen[a.ip]} has it too")
+                seen.setdefault(a.ip, d.name)

@@ -1,0 +1,353 @@
+"""Read ``kind: Topology`` documents into the description, field by field."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ..model.topology import (
+    Bridge,
+    ClusterConfig,
+    Container,
+    DockerBridge,
+    Host,
+    Interface,
+    Namespace,
+    Network,
+    Policy,
+    Route,
+    Rule,
+)
+from .errors import Problems
+from .fields import Fields
+from .iptables import RuleError, parse_rule
+from .values import parse_cidr, parse_ifname, parse_interface_address, parse_ip, parse_name
+from .yamlsrc import YMap
+
+TOPOLOGY_FIELDS = ("apiVersion", "kind", "metadata", "description", "networks", "hosts", "containers", "cluster")
+METADATA_FIELDS = ("name", "description", "labels", "annotations")
+NETWORK_FIELDS = ("name", "cidr", "description")
+HOST_FIELDS = ("name", "description", "forwarding", "role", "interfaces", "routes", "bridges", "namespaces", "docker", "containers", "iptables")
+IFACE_FIELDS = ("name", "network", "address", "addresses", "mac", "mtu", "metric", "description")
+NS_IFACE_FIELDS = ("name", "bridge", "peer", "address", "addresses", "mac", "mtu", "metric", "description")
+ROUTE_FIELDS = ("to", "via", "dev", "metric", "type", "src", "onlink", "description")
+BRIDGE_FIELDS = ("name", "address", "addresses", "description")
+NAMESPACE_FIELDS = ("name", "interfaces", "routes", "forwarding", "description")
+DOCKER_FIELDS = ("bridge", "cidr", "address")
+CONTAINER_FIELDS = ("name", "host", "address", "description")
+CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy")
+CNI_PLUGINS = ("bridge", "host-gw", "flannel", "calico", "cilium")
+PROXY_MODES = ("iptables", "ipvs", "nftables")
+ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit")
+
+
+class TopologyDoc:
+    """What one Topology document said, before the cross-document checks."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.description = ""
+        self.networks: list[Network] = []
+        self.hosts: list[Host] = []
+        self.containers: list[tuple[Container, str]] = []  # top-level containers, with their path
+        self.cluster: ClusterConfig | None = None
+        self.paths: dict = {}  # mark -> field path, to locate errors found later
+        self.fields: dict = {}  # mark -> {field: mark of its value}
+
+
+def read_topology(m: YMap, path: str, problems: Problems) -> TopologyDoc:
+    f = Fields(m, path, problems, TOPOLOGY_FIELDS)
+    doc = TopologyDoc()
+    meta = f.sub("metadata", METADATA_FIELDS)
+    if meta is not None:
+        doc.name = meta.parse("name", parse_name)
+        doc.description = meta.get("description", str, "") or ""
+        meta.get("labels", YMap)
+        meta.get("annotations", YMap)
+        meta.done()
+    doc.description = f.get("description", str, doc.description) or doc.description
+    for _, item, p in f.maps("networks"):
+        n = Fields(item, p, problems, NETWORK_FIELDS)
+        name = n.parse("name", parse_name, required=True)
+        cidr = n.parse("cidr", parse_cidr)
+        n.get("description", str)
+        n.done()
+        if name:
+            doc.networks.append(Network(name, cidr, item.mark))
+            doc.paths[item.mark] = p
+    for _, item, p in f.maps("hosts"):
+        h = _host(Fields(item, p, problems, HOST_FIELDS), doc)
+        if h is not None:
+            doc.hosts.append(h)
+    for _, item, p in f.maps("containers"):
+        c = Fields(item, p, problems, CONTAINER_FIELDS)
+        name = c.parse("name", parse_name, required=True)
+        host = c.get("host", str, required=True)
+        addr = c.get("address", str)
+        c.get("description", str)
+        c.done()
+        if name and host:
+            doc.containers.append((Container(name, host, _container_addr(c, addr)), p))
+            doc.paths[item.mark] = p
+    cl = f.sub("cluster", CLUSTER_FIELDS)
+    if cl is not None:
+        doc.cluster = _cluster(cl, m.vmark("cluster"))
+    f.done()
+    return doc
+
+
+def _addresses(f: Fields) -> tuple:
+    out = []
+    a = f.parse("address", parse_interface_address)
+    if a is not None:
+        out.append(a)
+    for _, item, mark, p in f.items("addresses"):
+        if not isinstance(item, str):
+            f.problems.error(mark, p, "expected an address like 192.168.1.10/24")
+            continue
+        try:
+            out.append(parse_interface_address(item))
+        except ValueError as e:
+            f.problems.error(mark, p, str(e))
+    return tuple(out)
+
+
+def _mtu(f: Fields) -> int:
+    mtu = f.get("mtu", int, 1500)
+    if not 68 <= mtu <= 65535:
+        f.error("mtu", f"MTU {mtu} is out of range 68-65535")
+        mtu = 1500
+    return mtu
+
+
+def _mac(f: Fields) -> str | None:
+    mac = f.get("mac", str)
+    if mac is None:
+        return None
+    parts = mac.split(":")
+    if len(parts) != 6 or not all(len(x) == 2 and all(c in "0123456789abcdefABCDEF" for c in x) for x in parts):
+        f.error("mac", f'"{mac}" is not a MAC address like 02:42:ac:11:00:02')
+        return None
+    if int(parts[0], 16) & 1:
+        f.error("mac", f'"{mac}" is a multicast MAC address')
+        return None
+    return mac.lower()
+
+
+def _interface(f: Fields, inner: bool, doc: TopologyDoc) -> Interface | None:
+    name = f.parse("name", parse_ifname, required=True)
+    network = None if inner else f.get("network", str)
+    bridge = f.get("bridge", str) if inner else None
+    peer = f.parse("peer", parse_ifname) if inner else None
+    addrs = _addresses(f)
+    mac = _mac(f)
+    mtu = _mtu(f)
+    metric = f.get("metric", int, 0)
+    if not 0 <= metric <= 4294967295:
+        f.error("metric", f"metric {metric} is out of range 0-4294967295")
+        metric = 0
+    f.get("description", str)
+    f.done()
+    if name is None:
+        return None
+    doc.paths[f.m.mark] = f.path
+    return Interface(name, addrs, network, bridge, peer, mac, mtu, metric, f.m.mark)
+
+
+def _route(f: Fields, doc: TopologyDoc) -> Route | None:
+    to_text = f.get("to", str, required=True)
+    to = None
+    if to_text is not None:
+        try:
+            to = parse_cidr(to_text)
+        except ValueError as e:
+            f.error("to", str(e))
+    via = f.parse("via", parse_ip)
+    dev = f.parse("dev", parse_ifname)
+    metric = f.get("metric", int, 0)
+    if not 0 <= metric <= 4294967295:
+        f.error("metric", f"metric {metric} is out of range 0-4294967295")
+        metric = 0
+    rtype = f.get("type", str, "unicast")
+    if rtype not in ROUTE_TYPES:
+        f.error("type", f'unknown route type "{rtype}": one of {", ".join(ROUTE_TYPES)}')
+        rtype = "unicast"
+    src = f.parse("src", parse_ip)
+    onlink = f.get("onlink", bool, False)
+    f.get("description", str)
+    f.done()
+    if to is None:
+        return None
+    if to_text == "default" and via is not None and via.version == 6:
+        to = ipaddress.IPv6Network("::/0")
+    if rtype != "unicast" and (via is not None or dev is not None):
+        f.error("type", f"a {rtype} route takes no via or dev")
+        return None
+    if rtype == "unicast" and via is None and dev is None:
+        f.problems.error(f.m.mark, f.path, "a route needs a gateway (via) or a device (dev)")
+        return None
+    r = Route(to, via, dev, metric, rtype, src, onlink, f.m.mark)
+    doc.paths[f.m.mark] = f.path
+    doc.fields[f.m.mark] = dict(f.m.vmarks)
+    return r
+
+
+def _rules(f: Fields) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
+    rules, policies = [], []
+    for _, item, mark, p in f.items("iptables"):
+        if not isinstance(item, str):
+            f.problems.error(mark, p, "expected an iptables command line, like -t nat -A POSTROUTING -o eth0 -j MASQUERADE")
+            continue
+        try:
+            parsed = parse_rule(item, mark)
+        except RuleError as e:
+            f.problems.error(mark, p, f"iptables: {e}")
+            continue
+        if isinstance(parsed, Policy):
+            policies.append(parsed)
+        elif parsed is not None:
+            rules.append(parsed)
+    return tuple(rules), tuple(policies)
+
+
+def _host(f: Fields, doc: TopologyDoc) -> Host | None:
+    problems = f.problems
+    name = f.parse("name", parse_name, required=True)
+    forwarding = f.get("forwarding", bool, False)
+    role = f.get("role", str)
+    f.get("description", str)
+    ifaces = [i for _, item, p in f.maps("interfaces") if (i := _interface(Fields(item, p, problems, IFACE_FIELDS), False, doc))]
+    routes = [r for _, item, p in f.maps("routes") if (r := _route(Fields(item, p, problems, ROUTE_FIELDS), doc))]
+    bridges = []
+    for _, item, p in f.maps("bridges"):
+        b = Fields(item, p, problems, BRIDGE_FIELDS)
+        bname = b.parse("name", parse_ifname, required=True)
+        addrs = _addresses(b)
+        b.get("description", str)
+        b.done()
+        if bname:
+            bridges.append(Bridge(bname, addrs, item.mark))
+    namespaces = []
+    for _, item, p in f.maps("namespaces"):
+        n = Fields(item, p, problems, NAMESPACE_FIELDS)
+        nname = n.parse("name", parse_name, required=True)
+        nifs = [i for _, it, ip in n.maps("interfaces") if (i := _interface(Fields(it, ip, problems, NS_IFACE_FIELDS), True, doc))]
+        nroutes = [r for _, it, ip in n.maps("routes") if (r := _route(Fields(it, ip, problems, ROUTE_FIELDS), doc))]
+        nfwd = n.get("forwarding", bool, False)
+        n.get("description", str)
+        n.done()
+        if nname:
+            namespaces.append(Namespace(nname, tuple(nifs), tuple(nroutes), nfwd, item.mark))
+            doc.paths[item.mark] = p
+    docker = None
+    if f.has("docker"):
+        d = f.sub("docker", DOCKER_FIELDS)
+        if d is not None:
+            docker = _docker(d)
+        elif f.m["docker"] is True or f.m["docker"] is None:
+            docker = DockerBridge(mark=f.mark("docker"))
+    containers = []
+    for _, item, p in f.maps("containers"):
+        c = Fields(item, p, problems, CONTAINER_FIELDS)
+        cname = c.parse("name", parse_name, required=True)
+        chost = c.get("host", str)
+        if chost is not None and name is not None and chost != name:
+            c.error("host", f'a container listed under host "{name}" cannot name another host ("{chost}")')
+        addr = c.get("address", str)
+        c.get("description", str)
+        c.done()
+        if cname:
+            containers.append(Container(cname, name or "", _container_addr(c, addr), item.mark))
+            doc.paths[item.mark] = p
+    rules, policies = _rules(f)
+    f.done()
+    if name is None:
+        return None
+    doc.paths[f.m.mark] = f.path
+    return Host(name, tuple(ifaces), tuple(routes), forwarding, tuple(bridges), tuple(namespaces), docker,
+                tuple(containers), rules, policies, role, f.m.mark)
+
+
+def _docker(d: Fields) -> DockerBridge:
+    bridge = d.parse("bridge", parse_ifname, "docker0")
+    cidr = d.parse("cidr", parse_cidr, ipaddress.IPv4Network("172.17.0.0/16"))
+    if cidr.version != 4:
+        d.error("cidr", "the Docker bridge network is IPv4 here")
+        cidr = ipaddress.IPv4Network("172.17.0.0/16")
+    gw_text = d.get("address", str)
+    gateway = ipaddress.IPv4Interface(f"{next(cidr.hosts())}/{cidr.prefixlen}")
+    if gw_text is not None:
+        try:
+            ip = parse_ip(gw_text.split("/")[0])
+            if ip not in cidr:
+                d.error("address", f"{ip} is not in the bridge network {cidr}")
+            else:
+                gateway = ipaddress.IPv4Interface(f"{ip}/{cidr.prefixlen}")
+        except ValueError as e:
+            d.error("address", str(e))
+    d.done()
+    return DockerBridge(bridge, cidr, gateway, d.m.mark)
+
+
+_UNSET = ipaddress.IPv4Interface("0.0.0.0/0")
+
+
+def _container_addr(c: Fields, text: str | None) -> ipaddress.IPv4Interface:
+    """A container's address as written (prefix optional); ``0.0.0.0/0`` until Docker assigns one."""
+    if text is None:
+        return _UNSET
+    try:
+        if "/" in text:
+            a = parse_interface_address(text)
+        else:
+            a = ipaddress.ip_interface(f"{parse_ip(text)}/32")
+        if a.version != 4:
+            raise ValueError("a container address on the Docker bridge is IPv4 here")
+        return a  # type: ignore[return-value]
+    except ValueError as e:
+        c.error("address", str(e))
+        return _UNSET
+
+
+def is_unset(addr: ipaddress.IPv4Interface) -> bool:
+    return addr == _UNSET
+
+
+def _cluster(f: Fields, mark) -> ClusterConfig:
+    d = ClusterConfig()
+    name = f.parse("name", parse_name, d.name)
+    domain = f.get("domain", str, d.domain)
+    pod = f.parse("podCIDR", parse_cidr, d.pod_cidr)
+    size = f.get("nodeCIDRMaskSize", int, d.node_cidr_mask_size)
+    svc = f.parse("serviceCIDR", parse_cidr, d.service_cidr)
+    dns_ip = None
+    dns = f.sub("dns", ("clusterIP",))
+    if dns is not None:
+        dns_ip = dns.parse("clusterIP", parse_ip)
+        dns.done()
+    cni = f.get("cni", str, d.cni)
+    if cni not in CNI_PLUGINS:
+        f.error("cni", f'unknown CNI plugin "{cni}": one of {", ".join(CNI_PLUGINS)}')
+        cni = d.cni
+    mode = d.kube_proxy_mode
+    if f.has("kubeProxy"):
+        kp = f.sub("kubeProxy", ("mode",))
+        if kp is not None:
+            mode = kp.get("mode", str, mode)
+            kp.done()
+        if mode not in PROXY_MODES:
+            f.error("kubeProxy", f'unknown kube-proxy mode "{mode}": one of {", ".join(PROXY_MODES)}')
+            mode = d.kube_proxy_mode
+    if size is not None and pod is not None and not pod.prefixlen <= size <= pod.max_prefixlen:
+        f.error("nodeCIDRMaskSize", f"a /{size} per node does not fit the pod CIDR {pod}")
+        size = max(pod.prefixlen, min(d.node_cidr_mask_size, pod.max_prefixlen))
+    if svc is not None and pod is not None and svc.overlaps(pod):
+        f.error("serviceCIDR", f"the service CIDR {svc} overlaps the pod CIDR {pod}")
+    if dns_ip is None and svc is not None:
+        dns_ip = svc.network_address + 10
+    elif dns_ip is not None and svc is not None and dns_ip not in svc:
+        f.error("dns", f"the DNS clusterIP {dns_ip} is not in the service CIDR {svc}")
+    if domain and not all(part and part.replace("-", "").isalnum() for part in domain.split(".")):
+        f.error("domain", f'"{domain}" is not a DNS domain')
+        domain = d.domain
+    f.done()
+    return ClusterConfig(name, domain, pod, size, svc, dns_ip, cni, mode, True, mark)

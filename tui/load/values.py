@@ -1,0 +1,113 @@
+"""Parsers for single values, shared by the loader and the TUI's forms.
+
+Each raises :class:`ValueError` with a message meant for a person; callers add
+the location.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ..model.topology import DEFAULT_V4, IPAddress, IPInterface, IPNetwork
+
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_IFNAME_BAD = re.compile(r"[\s/:]")
+
+
+def dns1123_label(name: str) -> str:
+    """A Kubernetes DNS-1123 label: lower-case alphanumerics and '-', at most 63."""
+    if len(name) > 63:
+        return f'"{name}" is longer than 63 characters'
+    if not _LABEL.match(name):
+        return f'"{name}" is not a valid DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit'
+    return ""
+
+
+def dns1123_subdomain(name: str) -> str:
+    """A Kubernetes DNS-1123 subdomain: dot-separated labels, at most 253."""
+    if len(name) > 253:
+        return f'"{name}" is longer than 253 characters'
+    for part in name.split("."):
+        if not _LABEL.match(part):
+            return f'"{name}" is not a valid DNS-1123 subdomain: lower-case letters, digits, "-" and ".", each part starting and ending with a letter or digit'
+    return ""
+
+
+def parse_name(name: str) -> str:
+    """A host, network or container name: letters, digits, '-', '_' and '.', at most 63."""
+    if not name:
+        raise ValueError("a name cannot be empty")
+    if len(name) > 63:
+        raise ValueError(f'"{name}" is longer than 63 characters')
+    if not _HOSTNAME.match(name):
+        raise ValueError(f'"{name}" is not a valid name: letters, digits, "-", "_" and ".", starting and ending with a letter or digit')
+    return name
+
+
+def parse_ifname(name: str) -> str:
+    """A Linux interface name: at most 15 bytes, no '/', ':' or white space."""
+    if not name or name in (".", ".."):
+        raise ValueError(f'"{name}" is not a valid interface name')
+    if len(name.encode()) > 15:
+        raise ValueError(f'interface name "{name}" is longer than 15 characters (Linux IFNAMSIZ)')
+    if _IFNAME_BAD.search(name):
+        raise ValueError(f'interface name "{name}" cannot contain "/", ":" or spaces')
+    return name
+
+
+def parse_ip(text: str) -> IPAddress:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f'"{text}" is not an IP address') from None
+
+
+def parse_interface_address(text: str) -> IPInterface:
+    """``192.168.1.10/24`` as ``ip addr add`` takes it (a prefix length is required)."""
+    if "/" not in text:
+        raise ValueError(f'"{text}" needs a prefix length, e.g. {text}/24')
+    try:
+        iface = ipaddress.ip_interface(text)
+    except ValueError:
+        raise ValueError(f'"{text}" is not an address with a prefix length (like 192.168.1.10/24)') from None
+    ip = iface.ip
+    if ip.is_unspecified:
+        raise ValueError(f'"{text}": the unspecified address cannot be assigned')
+    if ip.is_multicast:
+        raise ValueError(f'"{text}": a multicast address cannot be assigned')
+    if iface.version == 4 and iface.network.prefixlen < 31:
+        if ip == iface.network.network_address:
+            raise ValueError(f'"{text}" is the network address of {iface.network}, not a host address')
+        if ip == iface.network.broadcast_address:
+            raise ValueError(f'"{text}" is the broadcast address of {iface.network}, not a host address')
+    return iface
+
+
+def parse_cidr(text: str) -> IPNetwork:
+    """A network prefix; host bits must be zero, as ``ip route`` insists."""
+    if text == "default":
+        return DEFAULT_V4
+    try:
+        net = ipaddress.ip_network(text if "/" in text else text, strict=False)
+    except ValueError:
+        raise ValueError(f'"{text}" is not a network prefix (like 10.0.0.0/8)') from None
+    if int(net.network_address) != int(ipaddress.ip_interface(text).ip):
+        raise ValueError(f'"{text}" has host bits set: did you mean {net}? (ip route: Invalid prefix for given prefix length)')
+    return net
+
+
+def parse_port(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not a port number")
+    if not 1 <= value <= 65535:
+        raise ValueError(f"port {value} is out of range 1-65535")
+    return value
+
+
+def parse_protocol(text: str, allowed=("tcp", "udp", "icmp")) -> str:
+    p = str(text).lower()
+    if p not in allowed:
+        raise ValueError(f'"{text}" is not a protocol: one of {", ".join(allowed)}')
+    return p

@@ -1,0 +1,272 @@
+"""Safe, located YAML/JSON reading.
+
+The document is built from the parser's event stream (never from PyYAML's
+constructors), so no tag can make it run anything, nesting depth and alias
+expansion are capped without recursion, and every mapping, sequence, key and
+value keeps the line and column it came from.
+
+Mappings come back as :class:`YMap` (a ``dict`` with ``.mark``, ``.kmarks``
+and ``.vmarks``) and sequences as :class:`YList` (a ``list`` with ``.mark``
+and ``.marks``); scalars are plain Python values.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from .errors import Mark, Problem
+
+try:  # the C parser when present, for speed
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 128
+MAX_ALIAS_NODES = 200_000
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, _MERGE}
+
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+class YMap(dict):
+    """A mapping that remembers where it and each of its keys and values are."""
+
+    __slots__ = ("mark", "kmarks", "vmarks")
+
+    def __init__(self, mark: Mark):
+        super().__init__()
+        self.mark = mark
+        self.kmarks: dict = {}
+        self.vmarks: dict = {}
+
+    def vmark(self, key) -> Mark:
+        return self.vmarks.get(key, self.mark)
+
+    def kmark(self, key) -> Mark:
+        return self.kmarks.get(key, self.mark)
+
+
+class YList(list):
+    """A sequence that remembers where it and each of its items are."""
+
+    __slots__ = ("mark", "marks")
+
+    def __init__(self, mark: Mark):
+        super().__init__()
+        self.mark = mark
+        self.marks: list[Mark] = []
+
+    def imark(self, index: int) -> Mark:
+        return self.marks[index] if index < len(self.marks) else self.mark
+
+
+class SourceError(Exception):
+    """A file that cannot be read as YAML at all; carries its problems."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+def _mark(file: str, m) -> Mark:
+    return Mark(file, m.line + 1, m.column + 1)
+
+
+def _scalar(ev, file: str):
+    tag = ev.tag
+    if tag is None or tag == "!":
+        tag = _resolver.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+    elif tag not in _SCALAR_TAGS:
+        raise SourceError([Problem(_mark(file, ev.start_mark), "yaml", f"tag {_short(ev.tag)} is not allowed: only plain YAML values are read")])
+    if tag == _STR:
+        return ev.value
+    node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+    if tag == _INT:
+        return _constructor.construct_yaml_int(node)
+    if tag == _FLOAT:
+        return _constructor.construct_yaml_float(node)
+    if tag == _BOOL:
+        return _constructor.construct_yaml_bool(node)
+    if tag == _NULL:
+        return None
+    if tag == _MERGE:
+        return _MergeKey
+    return ev.value  # timestamps stay strings, as Kubernetes reads them
+
+
+class _MergeKeyType:
+    def __repr__(self) -> str:
+        return "<<"
+
+
+_MergeKey = _MergeKeyType()
+
+
+class _Frame:
+    __slots__ = ("value", "anchor", "weight", "key", "key_mark", "has_key", "is_map", "merged")
+
+    def __init__(self, value, anchor, is_map):
+        self.value = value
+        self.anchor = anchor
+        self.weight = 1
+        self.key = None
+        self.key_mark = None
+        self.has_key = False
+        self.is_map = is_map
+        self.merged: set = set()
+
+
+def _check_binary(data: bytes, file: str) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError([Problem(Mark(file, 1, 1), "file", f"file is {len(data)} bytes, more than the {MAX_FILE_BYTES} bytes allowed")])
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
+        raise SourceError([Problem(Mark(file, line, col), "file", "binary input (a NUL byte): not a YAML or JSON text")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SourceError([Problem(Mark(file, line, col), "file", "binary input: not valid UTF-8 text")]) from None
+
+
+def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
+    """Parse every document of ``data``; returns ``(value, mark)`` pairs.
+
+    Raises :class:`SourceError` with a located problem for syntax errors,
+    duplicate keys, forbidden tags, too deep nesting or alias bombs.
+    """
+    text = _check_binary(data, file) if isinstance(data, bytes) else data
+    docs: list[tuple[object, Mark]] = []
+    stack: list[_Frame] = []
+    anchors: dict[str, tuple[object, int]] = {}
+    alias_nodes = 0
+    doc_mark = Mark(file, 1, 1)
+    root_set = False
+    root = None
+
+    def add(value, mark: Mark, weight: int, ev) -> None:
+        nonlocal root, root_set
+        if not stack:
+            root, root_set = value, True
+            return
+        top = stack[-1]
+        top.weight += weight
+        if top.is_map:
+            if not top.has_key:
+                if isinstance(value, (YMap, YList)):
+                    raise SourceError([Problem(mark, "yaml", "a mapping key must be a plain value")])
+                m = top.value
+                if value is not _MergeKey and value in m and value not in top.merged:
+                    first = m.kmarks[value]
+                    raise SourceError([Problem(mark, str(value), f"duplicate key {value!r} (first at line {first.line})")])
+                top.key, top.key_mark, top.has_key = value, mark, True
+            else:
+                m = top.value
+                if top.key is _MergeKey:
+                    _merge(m, value, mark, top.merged)
+                else:
+                    top.merged.discard(top.key)
+                    m[top.key] = value
+                    m.kmarks[top.key] = top.key_mark
+                    m.vmarks[top.key] = mark
+                top.has_key = False
+        else:
+            top.value.append(value)
+            top.value.marks.append(mark)
+
+    try:
+        for ev in yaml.parse(text, Loader=_Loader):
+            kind = type(ev)
+            if kind is yaml.ScalarEvent:
+                mark = _mark(file, ev.start_mark)
+                value = _scalar(ev, file)
+                if ev.anchor:
+                    anchors[ev.anchor] = (value, 1)
+                add(value, mark, 1, ev)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                mark = _mark(file, ev.start_mark)
+                is_map = kind is yaml.MappingStartEvent
+                want = _MAP if is_map else _SEQ
+                if ev.tag not in (None, "!", want):
+                    raise SourceError([Problem(mark, "yaml", f"tag {_short(ev.tag)} is not allowed: only plain YAML values are read")])
+                if len(stack) >= MAX_DEPTH:
+                    raise SourceError([Problem(mark, "yaml", f"nesting deeper than {MAX_DEPTH} levels")])
+                stack.append(_Frame(YMap(mark) if is_map else YList(mark), ev.anchor, is_map))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.anchor:
+                    anchors[frame.anchor] = (frame.value, frame.weight)
+                add(frame.value, frame.value.mark, frame.weight, ev)
+            elif kind is yaml.AliasEvent:
+                mark = _mark(file, ev.start_mark)
+                if ev.anchor not in anchors:
+                    raise SourceError([Problem(mark, "yaml", f"unknown alias *{ev.anchor}")])
+                value, weight = anchors[ev.anchor]
+                alias_nodes += weight
+                if alias_nodes > MAX_ALIAS_NODES:
+                    raise SourceError([Problem(mark, "yaml", f"aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)")])
+                add(value, mark, weight, ev)
+            elif kind is yaml.DocumentStartEvent:
+                doc_mark = _mark(file, ev.start_mark)
+                root, root_set = None, False
+                anchors.clear()
+            elif kind is yaml.DocumentEndEvent:
+                if root_set and root is not None:
+                    docs.append((root, doc_mark if not isinstance(root, (YMap, YList)) else root.mark))
+    except yaml.MarkedYAMLError as e:
+        m = e.problem_mark or e.context_mark
+        mark = _mark(file, m) if m is not None else Mark(file, 1, 1)
+        msg = e.problem or e.context or "invalid YAML"
+        if e.context and e.problem:
+            msg = f"{e.problem} ({e.context})"
+        if m is not None and "cannot start any token" in msg:
+            line = text.split("\n")[m.line] if m.line < text.count("\n") + 1 else ""
+            if m.column < len(line) and line[m.column] == "\t":
+                msg = "a tab character cannot indent YAML: use spaces"
+        raise SourceError([Problem(mark, "yaml", msg)]) from None
+    except yaml.YAMLError as e:  # pragma: no cover - unmarked reader errors
+        raise SourceError([Problem(Mark(file, 1, 1), "yaml", str(e))]) from None
+    except RecursionError:  # pragma: no cover - guarded by MAX_DEPTH
+        raise SourceError([Problem(Mark(file, 1, 1), "yaml", "nesting too deep")]) from None
+    return docs
+
+
+def _merge(target: YMap, value, mark: Mark, merged: set) -> None:
+    sources = value if isinstance(value, YList) else [value]
+    for src in sources:
+        if not isinstance(src, YMap):
+            raise SourceError([Problem(mark, "<<", "a merge key takes a mapping or a list of mappings")])
+        for k, v in src.items():
+            if k not in target:
+                merged.add(k)
+                target[k] = v
+                target.kmarks[k] = src.kmark(k)
+                target.vmarks[k] = src.vmark(k)
+
+
+def plain(value):
+    """A located value as plain ``dict``/``list`` (for JSON output and round trips)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")

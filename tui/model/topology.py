@@ -1,0 +1,222 @@
+"""The description: what a topology file says, as frozen values.
+
+Nothing here does anything. The loader (``tui.load``) builds these from YAML,
+checking every field; the simulation (``tui.sim``) compiles them into a
+network. Addresses are always :mod:`ipaddress` objects, never strings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Union
+
+from .source import NOWHERE, Mark
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+
+DEFAULT_V4 = ipaddress.IPv4Network("0.0.0.0/0")
+DEFAULT_V6 = ipaddress.IPv6Network("::/0")
+
+
+def _mark() -> Mark:
+    return field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Network:
+    """An L2 segment: one switch. Every interface on it hears every ARP request."""
+
+    name: str
+    cidr: IPNetwork | None = None
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Interface:
+    """A network device of a namespace.
+
+    ``network`` plugs it into a switch; ``bridge`` (for the interfaces of a
+    host's namespaces and containers) makes it one end of a veth pair whose
+    other end is a port of that host bridge.
+    """
+
+    name: str
+    addresses: tuple[IPInterface, ...] = ()
+    network: str | None = None
+    bridge: str | None = None
+    peer: str | None = None  # host-side name of the veth pair, when a bridge port
+    mac: str | None = None
+    mtu: int = 1500
+    metric: int = 0  # `ip addr add ... metric N`: the metric of the connected route
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the main table, as ``ip route add`` takes it."""
+
+    to: IPNetwork
+    via: IPAddress | None = None
+    dev: str | None = None
+    metric: int = 0
+    type: str = "unicast"  # unicast, blackhole, unreachable, prohibit
+    src: IPAddress | None = None
+    onlink: bool = False
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One iptables rule, parsed from the command line that would add it."""
+
+    table: str
+    chain: str
+    target: str
+    src: IPNetwork | None = None
+    src_neg: bool = False
+    dst: IPNetwork | None = None
+    dst_neg: bool = False
+    in_iface: str | None = None
+    in_neg: bool = False
+    out_iface: str | None = None
+    out_neg: bool = False
+    proto: str | None = None
+    proto_neg: bool = False
+    sport: tuple[int, int] | None = None
+    dport: tuple[int, int] | None = None
+    ctstate: frozenset[str] | None = None
+    to_addr: IPAddress | None = None  # DNAT/SNAT --to
+    to_port: int | None = None
+    probability: float | None = None
+    mark_match: tuple[int, int] | None = None  # -m mark --mark value/mask
+    set_mark: tuple[int, int] | None = None  # -j MARK --set-xmark value/mask
+    dst_type: str | None = None  # -m addrtype --dst-type
+    comment: str | None = None
+    text: str = ""  # the rule as iptables -S prints it
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A built-in chain's policy (``iptables -P CHAIN TARGET``)."""
+
+    table: str
+    chain: str
+    target: str
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """A Linux bridge inside a host (a switch in software), e.g. ``v-net-0``."""
+
+    name: str
+    addresses: tuple[IPInterface, ...] = ()
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """A network namespace inside a host (``ip netns add NAME``)."""
+
+    name: str
+    interfaces: tuple[Interface, ...] = ()
+    routes: tuple[Route, ...] = ()
+    forwarding: bool = False
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class DockerBridge:
+    """Docker's default bridge network on a host."""
+
+    bridge: str = "docker0"
+    cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("172.17.0.0/16")
+    gateway: ipaddress.IPv4Interface = ipaddress.IPv4Interface("172.17.0.1/16")
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Container:
+    """A Docker container on the default bridge: its own namespace, eth0 on docker0."""
+
+    name: str
+    host: str
+    address: ipaddress.IPv4Interface
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class Host:
+    """A machine: a root network namespace, its devices, routes and firewall."""
+
+    name: str
+    interfaces: tuple[Interface, ...] = ()
+    routes: tuple[Route, ...] = ()
+    forwarding: bool = False
+    bridges: tuple[Bridge, ...] = ()
+    namespaces: tuple[Namespace, ...] = ()
+    docker: DockerBridge | None = None
+    containers: tuple[Container, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    role: str | None = None  # e.g. "node" for a Kubernetes node (later issues)
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The ``cluster:`` section; kubeadm's defaults."""
+
+    name: str = "kubernetes"
+    domain: str = "cluster.local"
+    pod_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.244.0.0/16")
+    node_cidr_mask_size: int = 24
+    service_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.96.0.0/12")
+    dns_cluster_ip: ipaddress.IPv4Address = ipaddress.IPv4Address("10.96.0.10")
+    cni: str = "bridge"
+    kube_proxy_mode: str = "iptables"
+    present: bool = False  # whether the file had a cluster section
+    mark: Mark = _mark()
+
+
+@dataclass(frozen=True)
+class KubeObject:
+    """A standard Kubernetes object, validated in shape and kept whole.
+
+    ``body`` is the object as read (plain dicts and lists) so that fields the
+    simulator does not understand survive a round trip.
+    """
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    body: dict = field(compare=False, hash=False)
+    mark: Mark = _mark()
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Everything a load produced: the Topology document(s) and the objects beside them."""
+
+    name: str
+    networks: tuple[Network, ...] = ()
+    hosts: tuple[Host, ...] = ()
+    cluster: ClusterConfig = ClusterConfig()
+    objects: tuple[KubeObject, ...] = ()
+    files: tuple[str, ...] = ()
+    description: str = ""
+
+    def host(self, name: str) -> Host | None:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        return None

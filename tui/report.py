@@ -1,0 +1,46 @@
+"""Plain-text reports of the core's answers, for the CLI (no rich, no textual)."""
+
+from __future__ import annotations
+
+from .sim.trace import Hop, Trace
+
+VERDICT = {"delivered": "DELIVERED", "dropped": "DROPPED"}
+
+
+def hop_lines(n: int, hop: Hop) -> list[str]:
+    """One hop: where, what decided, what was rewritten, the packet as it leaves."""
+    where = f"{hop.in_ or '(sent here)'} -> {hop.out or '(local)'}"
+    lines = [f"{n:>3}  {hop.node} [{hop.kind}]  {where}"]
+    label = "l2" if hop.kind in ("switch", "bridge") else "route"
+    if hop.decision:
+        lines.append(f"       {label:<9}{hop.decision}")
+    for r in hop.rules:
+        lines.append(f"       {'iptables':<9}{r}")
+    for note in hop.notes:
+        lines.append(f"       {'note':<9}{note}")
+    for rw in hop.rewrites:
+        lines.append(f"       {'rewrite*':<9}{rw}")
+    p = hop.packet
+    macs = f"  [{p.src_mac} -> {p.dst_mac}]" if p.src_mac and p.dst_mac else ""
+    lines.append(f"       {'packet':<9}{p.summary()}{macs}")
+    return lines
+
+
+def verdict_line(t: Trace) -> str:
+    if t.delivered:
+        p = t.hops[-1].packet if t.hops else t.packet
+        return f"DELIVERED to {t.delivered_to} ({p.endpoint('dst')})"
+    return f"DROPPED: {t.reason}"
+
+
+def trace_text(t: Trace, title: str) -> str:
+    out = [title, ""]
+    for i, hop in enumerate(t.hops, 1):
+        out += hop_lines(i, hop)
+    out += ["", verdict_line(t)]
+    if t.reply is not None:
+        out += ["", "reply:"]
+        for i, hop in enumerate(t.reply.hops, 1):
+            out += hop_lines(i, hop)
+        out += ["", verdict_line(t.reply)]
+    return "\n".join(out)

@@ -1,0 +1,141 @@
+"""iptables as the kernel walks it: tables, chains, rules, targets.
+
+:class:`Netfilter` holds one namespace's rules and evaluates a hook (a
+built-in chain) for a packet, following jumps and returns, and reports the
+rules that matched so a trace can print them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from dataclasses import dataclass, field
+
+from ..model.topology import Policy, Rule
+from .packet import Packet
+
+TERMINAL = {"ACCEPT", "DROP", "REJECT", "MASQUERADE", "SNAT", "DNAT"}
+
+
+@dataclass
+class Verdict:
+    """What a chain decided, and the rules on the way."""
+
+    target: str  # ACCEPT, DROP, REJECT, DNAT, SNAT, MASQUERADE
+    rule: Rule | None  # the terminal rule, None when the policy decided
+    matched: list[Rule] = field(default_factory=list)
+    packet_mark: int = 0
+    policy: str | None = None
+
+
+@dataclass
+class MatchContext:
+    """What a rule may look at beyond the packet itself."""
+
+    in_iface: str | None
+    out_iface: str | None
+    ct_state: str  # NEW or ESTABLISHED
+    is_local: object  # callable(address) -> bool
+    seed: int = 0
+
+
+def _iface_match(pattern: str, name: str | None) -> bool:
+    if name is None:
+        return False
+    if pattern.endswith("+"):
+        return name.startswith(pattern[:-1])
+    return fnmatch.fnmatchcase(name, pattern) if "*" in pattern else name == pattern
+
+
+def chance(seed: int, salt: str, pkt: Packet) -> float:
+    """A deterministic stand-in for ``statistic --mode random``: a number in [0, 1)
+    from the seed, the rule and the flow, so one flow always takes one path."""
+    h = hashlib.blake2b(f"{seed}|{salt}|{pkt.flow_key()}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64
+
+
+def matches(r: Rule, pkt: Packet, ctx: MatchContext, mark: int) -> bool:
+    if r.src is not None and ((pkt.src in r.src) == r.src_neg):
+        return False
+    if r.dst is not None and ((pkt.dst in r.dst) == r.dst_neg):
+        return False
+    if r.in_iface is not None and _iface_match(r.in_iface, ctx.in_iface) == r.in_neg:
+        return False
+    if r.out_iface is not None and _iface_match(r.out_iface, ctx.out_iface) == r.out_neg:
+        return False
+    if r.proto is not None and (pkt.proto == r.proto) == r.proto_neg:
+        return False
+    if r.dport is not None and (pkt.dport is None or not r.dport[0] <= pkt.dport <= r.dport[1]):
+        return False
+    if r.sport is not None and (pkt.sport is None or not r.sport[0] <= pkt.sport <= r.sport[1]):
+        return False
+    if r.ctstate is not None and ctx.ct_state not in r.ctstate:
+        return False
+    if r.mark_match is not None and (mark & r.mark_match[1]) != r.mark_match[0]:
+        return False
+    if r.dst_type is not None and r.dst_type == "LOCAL" and not ctx.is_local(pkt.dst):
+        return False
+    if r.probability is not None and chance(ctx.seed, r.text, pkt) >= r.probability:
+        return False
+    return True
+
+
+class Netfilter:
+    """One namespace's iptables rules (tables filter and nat)."""
+
+    def __init__(self, rules: tuple[Rule, ...] = (), policies: tuple[Policy, ...] = ()) -> None:
+        self.chains: dict[tuple[str, str], list[Rule]] = {}
+        for r in rules:
+            self.chains.setdefault((r.table, r.chain), []).append(r)
+        self.policies = {(p.table, p.chain): p.target for p in policies}
+
+    def __bool__(self) -> bool:
+        return bool(self.chains) or any(t != "ACCEPT" for t in self.policies.values())
+
+    def rules(self, table: str | None = None) -> list[Rule]:
+        return [r for (t, _), rs in self.chains.items() if table in (None, t) for r in rs]
+
+    def policy(self, table: str, chain: str) -> str:
+        return self.policies.get((table, chain), "ACCEPT")
+
+    def run(self, table: str, chain: str, pkt: Packet, ctx: MatchContext) -> Verdict:
+        """Walk a built-in chain for ``pkt``; the first terminal target wins."""
+        matched: list[Rule] = []
+        mark = pkt.mark
+        stack: list[tuple[str, int]] = []
+        cur, i = chain, 0
+        steps = 0
+        while True:
+            rules = self.chains.get((table, cur), [])
+            if i >= len(rules):
+                if not stack:
+                    pol = self.policy(table, chain)
+                    return Verdict(pol, None, matched, mark, policy=pol)
+                cur, i = stack.pop()
+                continue
+            r = rules[i]
+            i += 1
+            steps += 1
+            if steps > 10_000:  # a jump loop; iptables refuses these at load
+                return Verdict("DROP", r, matched, mark)
+            if not matches(r, pkt, ctx, mark):
+                continue
+            matched.append(r)
+            t = r.target
+            if t == "MARK" and r.set_mark is not None:
+                value, mask = r.set_mark
+                mark = (mark & ~mask) | value
+            elif t == "KUBE-MARK-MASQ" and (table, t) not in self.chains:
+                mark |= 0x4000
+            elif t == "RETURN":
+                if not stack:
+                    pol = self.policy(table, chain)
+                    return Verdict(pol, None, matched, mark, policy=pol)
+                cur, i = stack.pop()
+            elif t in TERMINAL:
+                return Verdict(t, r, matched, mark)
+            elif t == "LOG":
+                pass
+            elif (table, t) in self.chains or t not in TERMINAL:
+                stack.append((cur, i))
+                cur, i = t, 0

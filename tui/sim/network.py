@@ -1,0 +1,245 @@
+"""Compile a description into a network: namespaces, interfaces, links, segments.
+
+The result keeps a :mod:`networkx` graph (``ns:``, ``if:`` and ``seg:`` nodes
+joined by ``has``, ``port`` and ``veth`` edges) and the indexes the packet
+walker needs: each namespace's routing tables and iptables, and an ARP view
+of every L2 segment. Docker's bridge and containers, like every later
+Kubernetes object, are expanded here into plain Linux objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from ..model.source import NOWHERE, Mark
+from ..model.topology import Host, Interface, IPAddress, IPInterface, Policy, Route, Rule, Topology
+from .netfilter import Netfilter
+from .routing import RouteProblem, Tables, build_tables
+
+
+def mac_for(ns: str, dev: str) -> str:
+    """A stable, locally administered MAC address for a device."""
+    h = hashlib.blake2b(f"{ns}/{dev}".encode(), digest_size=5).digest()
+    return "02:" + ":".join(f"{b:02x}" for b in h)
+
+
+@dataclass
+class Device:
+    """A compiled network device."""
+
+    ns: str
+    name: str
+    kind: str  # ethernet, veth, bridge, loopback
+    addresses: tuple[IPInterface, ...] = ()
+    mac: str = ""
+    segment: str | None = None  # the L2 segment it sends into
+    peer: tuple[str, str] | None = None  # the other end of a veth pair
+    master: str | None = None  # the bridge a port belongs to
+    metric: int = 0  # the metric of its connected routes
+    mark: Mark = NOWHERE
+
+
+@dataclass
+class NetNS:
+    """A network namespace: a host's root namespace, a container's or a named one."""
+
+    name: str
+    kind: str  # host, container, netns
+    host: str  # the machine it lives on
+    devices: dict[str, Device]
+    tables: Tables
+    forwarding: bool
+    netfilter: Netfilter
+    bridge_netfilter: bool = False  # br_netfilter: bridged frames pass iptables FORWARD
+    mark: Mark = NOWHERE
+
+    def addresses(self) -> dict[str, tuple[IPInterface, ...]]:
+        return {d.name: d.addresses for d in self.devices.values()}
+
+    def primary_address(self, version: int = 4) -> IPAddress | None:
+        for d in self.devices.values():
+            if d.kind == "loopback":
+                continue
+            for a in d.addresses:
+                if a.version == version:
+                    return a.ip
+        return None
+
+
+@dataclass
+class Segment:
+    """One L2 broadcast domain: a switch (a topology network) or a host bridge."""
+
+    name: str
+    kind: str  # switch or bridge
+    host: str | None = None  # for a bridge, the machine it is in
+    cidr: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+    members: list[tuple[str, str]] = field(default_factory=list)  # (ns, dev) that receive frames
+
+
+@dataclass
+class Network:
+    """The compiled network: every namespace, device and segment, and the graph."""
+
+    topology: Topology
+    namespaces: dict[str, NetNS]
+    segments: dict[str, Segment]
+    graph: nx.Graph
+    route_problems: list[tuple[str, RouteProblem]]
+    seed: int = 0
+
+    def device(self, ns: str, dev: str) -> Device:
+        return self.namespaces[ns].devices[dev]
+
+    def arp(self, segment: str, ip: IPAddress) -> tuple[str, str] | None:
+        """Who answers an ARP request for ``ip`` on ``segment``: ``(ns, dev)`` or None.
+
+        The owner of the address answers; failing that, any namespace on the
+        segment that holds the address on another device (Linux answers ARP
+        for all its addresses on every interface, ``arp_ignore=0``).
+        """
+        seg = self.segments[segment]
+        weak = None
+        for ns_name, dev in seg.members:
+            d = self.namespaces[ns_name].devices[dev]
+            if any(a.ip == ip for a in d.addresses):
+                return ns_name, dev
+            if weak is None and self.namespaces[ns_name].tables.is_local(ip) and not ip.is_loopback:
+                weak = (ns_name, dev)
+        return weak
+
+    def owners(self, ip: IPAddress) -> list[str]:
+        """Namespaces that hold ``ip`` on a device."""
+        return [n.name for n in self.namespaces.values() if ip in n.tables.addresses and not ip.is_loopback]
+
+
+DOCKER_CHAINS = (
+    "-t filter -P FORWARD DROP",
+    "-t filter -A FORWARD -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    "-t filter -A FORWARD -i {br} ! -o {br} -j ACCEPT",
+    "-t filter -A FORWARD -i {br} -o {br} -j ACCEPT",
+    "-t nat -A POSTROUTING -s {cidr} ! -o {br} -j MASQUERADE",
+)
+
+
+def docker_rules(host: Host) -> tuple[list[Rule], list[Policy]]:
+    """The iptables rules Docker installs for its default bridge."""
+    from ..load.iptables import parse_rule
+
+    rules: list[Rule] = []
+    policies: list[Policy] = []
+    assert host.docker is not None
+    for line in DOCKER_CHAINS:
+        parsed = parse_rule(line.format(br=host.docker.bridge, cidr=host.docker.cidr), host.docker.mark)
+        if isinstance(parsed, Policy):
+            policies.append(parsed)
+        elif parsed is not None:
+            rules.append(parsed)
+    return rules, policies
+
+
+def veth_name(ns: str, dev: str) -> str:
+    """The host end of a veth pair, named as Docker and CNI plugins do: veth + 7 hex digits."""
+    return "veth" + hashlib.blake2b(f"{ns}/{dev}".encode(), digest_size=4).hexdigest()[:7]
+
+
+class _Builder:
+    def __init__(self, topo: Topology, seed: int) -> None:
+        self.topo = topo
+        self.seed = seed
+        self.g = nx.Graph()
+        self.namespaces: dict[str, NetNS] = {}
+        self.segments: dict[str, Segment] = {}
+        self.problems: list[tuple[str, RouteProblem]] = []
+
+    def segment(self, name: str, kind: str, host: str | None = None, cidr=None) -> Segment:
+        if name not in self.segments:
+            self.segments[name] = Segment(name, kind, host, cidr)
+            self.g.add_node(f"seg:{name}", kind=kind, name=name)
+        return self.segments[name]
+
+    def namespace(self, name: str, kind: str, host: str, devices: list[Device], routes: tuple[Route, ...],
+                  forwarding: bool, rules=(), policies=(), bridge_nf=False, mark: Mark = NOWHERE) -> NetNS:
+        devs = {"lo": Device(name, "lo", "loopback", (), "00:00:00:00:00:00")}
+        for d in devices:
+            devs[d.name] = d
+        tables, problems = build_tables([(d.name, d.addresses, d.metric) for d in devices if d.kind != "loopback"], routes)
+        self.problems += [(name, p) for p in problems]
+        ns = NetNS(name, kind, host, devs, tables, forwarding, Netfilter(tuple(rules), tuple(policies)), bridge_nf, mark)
+        self.namespaces[name] = ns
+        self.g.add_node(f"ns:{name}", kind=kind, name=name, host=host)
+        for d in devs.values():
+            self.g.add_node(f"if:{name}/{d.name}", kind=d.kind, ns=name, name=d.name)
+            self.g.add_edge(f"ns:{name}", f"if:{name}/{d.name}", kind="has")
+            if d.segment is not None:
+                self.segments[d.segment].members.append((name, d.name))
+                self.g.add_edge(f"if:{name}/{d.name}", f"seg:{d.segment}", kind="port")
+        return ns
+
+    def interface(self, ns: str, i: Interface, host: str) -> list[Device]:
+        """A description interface as devices: itself, and the host end when it is a veth."""
+        if i.bridge is not None:
+            seg = f"{host}/{i.bridge}"
+            peer = i.peer or veth_name(ns, i.name)
+            inside = Device(ns, i.name, "veth", i.addresses, i.mac or mac_for(ns, i.name), seg, (host, peer), metric=i.metric, mark=i.mark)
+            outside = Device(host, peer, "veth", (), mac_for(host, peer), None, (ns, i.name), master=i.bridge, mark=i.mark)
+            return [inside, outside]
+        return [Device(ns, i.name, "ethernet", i.addresses, i.mac or mac_for(ns, i.name), i.network, metric=i.metric, mark=i.mark)]
+
+    def host(self, h: Host) -> None:
+        for b in h.bridges:
+            self.segment(f"{h.name}/{b.name}", "bridge", h.name)
+        if h.docker is not None:
+            self.segment(f"{h.name}/{h.docker.bridge}", "bridge", h.name, h.docker.cidr)
+        host_devices: list[Device] = []
+        for i in h.interfaces:
+            host_devices += self.interface(h.name, i, h.name)
+        for b in h.bridges:
+            host_devices.append(Device(h.name, b.name, "bridge", b.addresses, mac_for(h.name, b.name), f"{h.name}/{b.name}", mark=b.mark))
+        rules, policies = list(h.rules), list(h.policies)
+        forwarding, bridge_nf = h.forwarding, False
+        if h.docker is not None:
+            d = h.docker
+            host_devices.append(Device(h.name, d.bridge, "bridge", (d.gateway,), mac_for(h.name, d.bridge), f"{h.name}/{d.bridge}", mark=d.mark))
+            drules, dpols = docker_rules(h)
+            rules = drules + rules
+            policies = dpols + policies  # a user's own -P comes after dockerd's, and wins
+            forwarding, bridge_nf = True, True  # dockerd sets ip_forward=1 and loads br_netfilter
+        inner: list[tuple[str, str, list[Device], tuple[Route, ...], bool, Mark]] = []
+        for n in h.namespaces:
+            devs: list[Device] = []
+            for i in n.interfaces:
+                pair = self.interface(n.name, i, h.name)
+                devs.append(pair[0])
+                host_devices += pair[1:]
+            inner.append((n.name, "netns", devs, n.routes, n.forwarding, n.mark))
+        for c in h.containers:
+            assert h.docker is not None
+            i = Interface("eth0", (c.address,), bridge=h.docker.bridge, mark=c.mark)
+            pair = self.interface(c.name, i, h.name)
+            host_devices += pair[1:]
+            default = Route(ipaddress.IPv4Network("0.0.0.0/0"), h.docker.gateway.ip, "eth0", mark=c.mark)
+            inner.append((c.name, "container", [pair[0]], (default,), False, c.mark))
+        self.namespace(h.name, "host", h.name, host_devices, h.routes, forwarding, rules, policies, bridge_nf, h.mark)
+        for name, kind, devs, routes, fwd, mark in inner:
+            self.namespace(name, kind, h.name, devs, routes, fwd, mark=mark)
+        for ns_name in [h.name] + [x[0] for x in inner]:
+            for d in self.namespaces[ns_name].devices.values():
+                if d.peer is not None:
+                    self.g.add_edge(f"if:{ns_name}/{d.name}", f"if:{d.peer[0]}/{d.peer[1]}", kind="veth")
+                if d.master is not None:
+                    self.g.add_edge(f"if:{ns_name}/{d.name}", f"seg:{h.name}/{d.master}", kind="bridge-port")
+
+
+def compile_topology(topo: Topology, seed: int = 0) -> Network:
+    """Build the simulated network of a description."""
+    b = _Builder(topo, seed)
+    for n in topo.networks:
+        b.segment(n.name, "switch", None, n.cidr)
+    for h in topo.hosts:
+        b.host(h)
+    return Network(topo, b.namespaces, b.segments, b.g, b.problems, seed)

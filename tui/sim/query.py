@@ -1,0 +1,173 @@
+"""Questions a user asks of a compiled network: names, routes, lookups, traces.
+
+These are the functions the CLI and the TUI call; they return plain values
+and raise :class:`QueryError` with a message meant for a person.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass
+
+from ..model.topology import IPAddress
+from .network import Network, NetNS
+from .packet import EPHEMERAL_PORT, Packet
+from .routing import REJECT_TYPES, KernelRoute, route_n_rows, select_source
+from .trace import Trace, Walker
+
+
+class QueryError(ValueError):
+    """A question that cannot be answered as asked (an unknown name, a bad address)."""
+
+
+def _suggest(word: str, names) -> str:
+    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def namespace(net: Network, name: str) -> NetNS:
+    """A host, container or namespace by name (or by one of its addresses)."""
+    if name in net.namespaces:
+        return net.namespaces[name]
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        raise QueryError(f'no host, container or namespace "{name}"{_suggest(name, net.namespaces)}') from None
+    owners = net.owners(ip)
+    if not owners:
+        raise QueryError(f"no host, container or namespace has the address {ip}")
+    if len(owners) > 1:
+        raise QueryError(f"{ip} is an address of {', '.join(owners)}: name one of them")
+    return net.namespaces[owners[0]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    ns: str | None
+    ip: IPAddress | None
+    port: int | None
+
+
+def split_port(text: str) -> tuple[str, int | None]:
+    """``name:80``, ``10.0.0.1:80`` or ``[fd00::1]:80`` into the part and the port."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        return host, _port(rest[1:]) if rest.startswith(":") else None
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, _port(port)
+    return text, None
+
+
+def _port(text: str) -> int:
+    try:
+        p = int(text)
+    except ValueError:
+        raise QueryError(f'"{text}" is not a port number') from None
+    if not 1 <= p <= 65535:
+        raise QueryError(f"port {p} is out of range 1-65535")
+    return p
+
+
+def source(net: Network, text: str) -> Endpoint:
+    """Where a trace starts: a name (its kernel picks the address) or an address it owns."""
+    ns = namespace(net, text)
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        ip = None
+    return Endpoint(ns.name, ip, None)
+
+
+def destination(net: Network, text: str) -> Endpoint:
+    """Where a trace goes: an address (anywhere) or a name (its first address), with an optional port."""
+    host, port = split_port(text)
+    try:
+        return Endpoint(None, ipaddress.ip_address(host), port)
+    except ValueError:
+        pass
+    ns = namespace(net, host)
+    ip = ns.primary_address(4) or ns.primary_address(6)
+    if ip is None:
+        raise QueryError(f"{ns.name} has no address to send to")
+    return Endpoint(ns.name, ip, port)
+
+
+def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None = None, ttl: int = 64) -> Trace:
+    """Trace a packet from ``src`` to ``dst``; the reply follows for TCP, SCTP and ICMP."""
+    s = source(net, src)
+    d = destination(net, dst)
+    if port is not None and d.port is not None and port != d.port:
+        raise QueryError(f"two ports given: {d.port} in the destination and {port} in --port")
+    dport = d.port or port
+    if proto == "icmp":
+        if dport is not None:
+            raise QueryError("ICMP has no ports")
+        pkt = Packet("icmp", s.ip, d.ip, 1, 1, ttl)
+    else:
+        pkt = Packet(proto, s.ip, d.ip, EPHEMERAL_PORT, dport or 80, ttl)
+    if s.ip is not None and d.ip.version != s.ip.version:
+        raise QueryError(f"{s.ip} and {d.ip} are of different address families")
+    return Walker(net).trace(s.ns, pkt)
+
+
+def route_get(net: Network, ns: NetNS, ip: IPAddress) -> dict:
+    """``ip route get IP`` in ``ns``: the chosen route, device and source address."""
+    r = ns.tables.lookup(ip)
+    if r is None:
+        return {"ip": str(ip), "route": None, "error": "Network is unreachable"}
+    out = _route_dict(r)
+    if r.type == "local":
+        out["dev"] = "lo"
+    out["src"] = str(select_source(ns.tables, r, ip, ns.addresses())) if r.type not in REJECT_TYPES else None
+    err = {"blackhole": "Invalid argument", "unreachable": "No route to host", "prohibit": "Permission denied"}.get(r.type)
+    return {"ip": str(ip), "route": out, "error": err}
+
+
+def _route_dict(r: KernelRoute) -> dict:
+    d = r.to_dict()
+    return d
+
+
+def route_get_line(lookup: dict) -> str:
+    """A lookup as ``ip route get`` prints it."""
+    r = lookup["route"]
+    if r is None or lookup.get("error"):
+        return f"RTNETLINK answers: {lookup['error']}"
+    parts = [lookup["ip"]] if r["type"] == "unicast" else [r["type"], lookup["ip"]]
+    if r["via"]:
+        parts += ["via", r["via"]]
+    parts += ["dev", r["dev"]]
+    if r["table"] != "main":
+        parts += ["table", r["table"]]
+    if lookup["route"].get("src"):
+        parts += ["src", r["src"]]
+    return " ".join(parts)
+
+
+def routes(net: Network, target: str, lookups: list[str] = (), fmt: str = "ip") -> dict:
+    """The main table of ``target`` and a lookup for each address asked."""
+    ns = namespace(net, target)
+    ips = []
+    for text in lookups:
+        try:
+            ips.append(ipaddress.ip_address(text))
+        except ValueError:
+            raise QueryError(f'--lookup: "{text}" is not an IP address') from None
+    main = ns.tables.main.routes()
+    result = {
+        "target": ns.name,
+        "routes": [_route_dict(r) for r in main],
+        "lookups": [route_get(net, ns, ip) for ip in ips],
+    }
+    if fmt == "ip":
+        result["lines"] = [r.ip_route() for r in main]
+    else:
+        gateways = frozenset(r.via for r in main if r.to.prefixlen == 0 and r.via is not None)
+        result["lines"] = route_n_rows(ns.tables.main, names=(fmt == "route-names"), gateways=gateways)
+    for lk in result["lookups"]:
+        lk["line"] = route_get_line(lk)
+        r = ns.tables.lookup(ipaddress.ip_address(lk["ip"]))
+        lk["matched"] = r.ip_route(with_table=True) if r is not None else None
+    return result

@@ -1,0 +1,305 @@
+"""The packet walker: one packet, hop by hop, as the kernel would move it.
+
+In each namespace the packet takes Linux's path through netfilter and the
+routing decision (PREROUTING, routing, INPUT or FORWARD, POSTROUTING; or
+routing, OUTPUT, POSTROUTING for what the namespace sends itself), then ARP
+and a switch or bridge carry it to the next namespace. Conntrack remembers
+every connection so that the reply is recognised and its NAT undone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.topology import IPAddress
+from .netfilter import MatchContext, Verdict
+from .network import Network, NetNS
+from .packet import Packet
+from .routing import REJECT_TYPES, KernelRoute, select_source
+
+MAX_HOPS = 256
+REPLY_PROTOCOLS = ("tcp", "icmp", "sctp")
+
+
+@dataclass
+class Hop:
+    """One place the packet passed: a namespace, or the switch or bridge between two."""
+
+    node: str
+    kind: str
+    in_: str | None
+    out: str | None
+    decision: str
+    packet: Packet
+    rules: list[str] = field(default_factory=list)
+    rewrites: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "node": self.node,
+            "kind": self.kind,
+            "in": self.in_,
+            "out": self.out,
+            "decision": self.decision,
+            "rules": list(self.rules),
+            "rewrites": list(self.rewrites),
+            "notes": list(self.notes),
+            "packet": self.packet.to_dict(),
+        }
+
+
+@dataclass
+class Trace:
+    """A packet's journey and its verdict; ``reply`` is the answer's journey back."""
+
+    verdict: str  # delivered or dropped
+    reason: str | None
+    hops: list[Hop]
+    packet: Packet  # as it was sent
+    source: str
+    delivered_to: str | None = None
+    reply: "Trace | None" = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.verdict == "delivered"
+
+    def to_dict(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "source": self.source,
+            "delivered_to": self.delivered_to,
+            "packet": self.packet.to_dict(),
+            "hops": [h.to_dict() for h in self.hops],
+            "reply": self.reply.to_dict() if self.reply is not None else None,
+        }
+
+
+@dataclass
+class _Conn:
+    orig: tuple  # the tuple as the connection's first packet entered
+    reply: tuple  # the tuple its replies carry
+    nat: list[str]
+
+
+class _Drop(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _rule_line(table: str, chain: str, v: Verdict) -> list[str]:
+    lines = [f"{table} {r.text}" for r in v.matched]
+    if v.policy is not None and v.policy != "ACCEPT":
+        lines.append(f"{table} -P {chain} {v.policy}")
+    return lines
+
+
+class Walker:
+    """Walks packets through a compiled :class:`Network`, keeping conntrack between walks."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self.conntrack: dict[str, list[_Conn]] = {}
+
+    # -- public -----------------------------------------------------------
+    def trace(self, source: str, pkt: Packet, reply: bool = True) -> Trace:
+        """Send ``pkt`` from namespace ``source``; follow the reply back if there is one."""
+        fwd = self._walk(source, pkt)
+        if reply and fwd.delivered and pkt.proto in REPLY_PROTOCOLS and fwd.delivered_to:
+            final = fwd.hops[-1].packet
+            answer = Packet(final.proto, final.dst, final.src, final.dport, final.sport)
+            fwd.reply = self._walk(fwd.delivered_to, answer)
+        return fwd
+
+    # -- conntrack --------------------------------------------------------
+    def _ct_find(self, ns: str, pkt: Packet) -> _Conn | None:
+        t = pkt.tuple()
+        for c in self.conntrack.get(ns, ()):
+            if c.reply == t:
+                return c
+        return None
+
+    def _ct_add(self, ns: str, orig: Packet, final: Packet, nat: list[str]) -> None:
+        entry = _Conn(orig.tuple(), final.reversed().tuple(), nat)
+        self.conntrack.setdefault(ns, []).append(entry)
+
+    # -- the walk -----------------------------------------------------------
+    def _walk(self, start: str, pkt: Packet) -> Trace:
+        hops: list[Hop] = []
+        sent = pkt
+        ns_name, in_dev = start, None
+        try:
+            for _ in range(MAX_HOPS):
+                ns = self.net.namespaces[ns_name]
+                result = self._namespace(ns, in_dev, pkt, hops)
+                if result is None:  # delivered here
+                    return Trace("delivered", None, hops, sent if sent.src else hops[0].packet, start, ns_name)
+                ns_name, in_dev, pkt = result
+            raise _Drop("too many hops (a forwarding loop?)")
+        except _Drop as d:
+            first = hops[0].packet if hops else sent
+            return Trace("dropped", d.reason, hops, sent if sent.src else first, start)
+
+    def _ctx(self, ns: NetNS, in_dev, out_dev, state: str) -> MatchContext:
+        return MatchContext(in_dev, out_dev, state, ns.tables.is_local, self.net.seed)
+
+    def _namespace(self, ns: NetNS, in_dev: str | None, pkt: Packet, hops: list[Hop]):
+        """Process ``pkt`` in one namespace. None when delivered, else (next ns, its device, packet)."""
+        hop = Hop(ns.name, ns.kind, in_dev, None, "", pkt)
+        hops.append(hop)
+        conn = self._ct_find(ns.name, pkt)
+        state = "ESTABLISHED" if conn else "NEW"
+        nat_notes: list[str] = []
+        orig = pkt
+        if in_dev is not None:
+            # PREROUTING: conntrack undoes SNAT for replies; nat rules DNAT new connections.
+            if conn is not None:
+                osrc = conn.orig
+                if (pkt.dst, pkt.dport) != (osrc[1], osrc[2]):
+                    hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {_ep(pkt.proto, osrc[1], osrc[2])} (conntrack: reply of a NATed connection)")
+                    pkt = pkt.with_(dst=osrc[1], dport=osrc[2])
+            elif ns.netfilter:
+                pkt = self._dnat(ns, "PREROUTING", pkt, self._ctx(ns, in_dev, None, state), hop, nat_notes)
+            local = ns.tables.local.lookup(pkt.dst)
+            if local is not None and local.type in ("local", "broadcast"):
+                self._filter(ns, "INPUT", pkt, self._ctx(ns, in_dev, None, state), hop)
+                hop.decision = local.ip_route(with_table=True)
+                hop.packet = pkt
+                hop.notes.append(f"{pkt.dst} is an address of {ns.name}: delivered to its own stack")
+                if conn is None:
+                    self._ct_add(ns.name, orig, pkt, nat_notes)
+                return None
+            if not ns.forwarding:
+                hop.decision = f"{pkt.dst} is not an address of {ns.name}"
+                raise _Drop(f"forwarding disabled: {ns.name} is not a router (net.ipv4.ip_forward = 0) and {pkt.dst} is not its address")
+            route = self._route(ns, ns.tables.main.lookup(pkt.dst), pkt, hop)
+            if pkt.ttl <= 1:
+                hop.decision = route.ip_route()
+                raise _Drop(f"TTL exceeded in {ns.name} (ICMP time exceeded sent to {pkt.src})")
+            pkt = pkt.with_(ttl=pkt.ttl - 1)
+            hop.decision = route.ip_route()
+            self._filter(ns, "FORWARD", pkt, self._ctx(ns, in_dev, route.dev, state), hop)
+        else:
+            route = self._route(ns, ns.tables.lookup(pkt.dst), pkt, hop)
+            if pkt.src is None:
+                src = select_source(ns.tables, route, pkt.dst, ns.addresses())
+                if src is None:
+                    raise _Drop(f"{ns.name} has no address to send from")
+                pkt = pkt.with_(src=src)
+                orig = pkt
+            if conn is None and ns.netfilter:
+                before = pkt.dst
+                pkt = self._dnat(ns, "OUTPUT", pkt, self._ctx(ns, None, route.dev, state), hop, nat_notes)
+                if pkt.dst != before:
+                    route = self._route(ns, ns.tables.lookup(pkt.dst), pkt, hop)
+            hop.decision = route.ip_route() if route.type != "local" else route.ip_route(with_table=True)
+            self._filter(ns, "OUTPUT", pkt, self._ctx(ns, None, route.dev, state), hop)
+            if route.type == "local":
+                hop.out = "lo"
+                hop.packet = pkt
+                hop.notes.append(f"{pkt.dst} is an address of {ns.name}: looped back through lo")
+                if conn is None:
+                    self._ct_add(ns.name, orig, pkt, nat_notes)
+                return None
+        # POSTROUTING: conntrack undoes DNAT for replies; nat rules SNAT/MASQUERADE new connections.
+        out = ns.devices[route.dev]
+        if conn is not None:
+            o = conn.orig
+            if (pkt.src, pkt.sport) != (o[3], o[4]):
+                hop.rewrites.append(f"src {pkt.endpoint('src')} -> {_ep(pkt.proto, o[3], o[4])} (conntrack: reply of a NATed connection)")
+                pkt = pkt.with_(src=o[3], sport=o[4])
+        elif ns.netfilter:
+            pkt = self._snat(ns, pkt, self._ctx(ns, in_dev, route.dev, state), route, hop, nat_notes)
+        hop.out = route.dev
+        if out.segment is None:
+            hop.packet = pkt
+            raise _Drop(f"{route.dev} of {ns.name} is not connected to any network")
+        nexthop = route.via if route.via is not None else pkt.dst
+        owner = self.net.arp(out.segment, nexthop)
+        if owner is None:
+            hop.packet = pkt.with_(src_mac=out.mac)
+            raise _Drop(f"host unreachable: no ARP reply for {nexthop} on {out.segment} (no device there has that address)")
+        peer = self.net.device(*owner)
+        pkt = pkt.with_(src_mac=out.mac, dst_mac=peer.mac)
+        hop.packet = pkt
+        hop.notes.append(f"ARP: {nexthop} is at {peer.mac} ({owner[0]} {owner[1]})")
+        if conn is None:
+            self._ct_add(ns.name, orig, pkt, nat_notes)
+        self._l2(ns, out, owner, pkt, hops, state)
+        return owner[0], owner[1], pkt
+
+    def _route(self, ns: NetNS, route: KernelRoute | None, pkt: Packet, hop: Hop) -> KernelRoute:
+        if route is None:
+            hop.decision = f"no route matches {pkt.dst}"
+            raise _Drop(f"no route to {pkt.dst} in {ns.name} (Network is unreachable)")
+        if route.type in REJECT_TYPES:
+            hop.decision = route.ip_route()
+            why = {"blackhole": "silently discarded", "unreachable": "No route to host", "prohibit": "Permission denied"}[route.type]
+            raise _Drop(f"{route.type} route in {ns.name}: {why}")
+        return route
+
+    def _filter(self, ns: NetNS, chain: str, pkt: Packet, ctx: MatchContext, hop: Hop) -> None:
+        if not ns.netfilter:
+            return
+        v = ns.netfilter.run("filter", chain, pkt, ctx)
+        hop.rules += _rule_line("filter", chain, v)
+        if v.target in ("DROP", "REJECT"):
+            what = f"rule {v.rule.text}" if v.rule else f"the {chain} chain's policy DROP"
+            raise _Drop(f"{'rejected' if v.target == 'REJECT' else 'dropped'} by iptables in {ns.name}: {what}")
+
+    def _dnat(self, ns: NetNS, chain: str, pkt: Packet, ctx: MatchContext, hop: Hop, notes: list[str]) -> Packet:
+        v = ns.netfilter.run("nat", chain, pkt, ctx)
+        hop.rules += _rule_line("nat", chain, v)
+        pkt = pkt.with_(mark=v.packet_mark)
+        if v.target == "DNAT" and v.rule is not None:
+            new = pkt.with_(dst=v.rule.to_addr or pkt.dst, dport=v.rule.to_port or pkt.dport)
+            hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {new.endpoint('dst')} (DNAT)")
+            notes.append("DNAT")
+            return new
+        return pkt
+
+    def _snat(self, ns: NetNS, pkt: Packet, ctx: MatchContext, route: KernelRoute, hop: Hop, notes: list[str]) -> Packet:
+        v = ns.netfilter.run("nat", "POSTROUTING", pkt, ctx)
+        hop.rules += _rule_line("nat", "POSTROUTING", v)
+        if v.target == "MASQUERADE":
+            src = select_source(ns.tables, route, pkt.dst, ns.addresses())
+            new = pkt.with_(src=src, sport=v.rule.to_port if v.rule and v.rule.to_port else pkt.sport)
+        elif v.target == "SNAT" and v.rule is not None:
+            new = pkt.with_(src=v.rule.to_addr or pkt.src, sport=v.rule.to_port or pkt.sport)
+        else:
+            return pkt
+        if (new.src, new.sport) != (pkt.src, pkt.sport):
+            hop.rewrites.append(f"src {pkt.endpoint('src')} -> {new.endpoint('src')} ({v.target})")
+            notes.append(v.target)
+        return new
+
+    def _l2(self, ns: NetNS, out, owner: tuple[str, str], pkt: Packet, hops: list[Hop], state: str) -> None:
+        """The switch or bridge between two namespaces, as a hop of its own."""
+        seg = self.net.segments[out.segment]
+        to_dev = self.net.device(*owner)
+        in_port = _port(self.net, ns.name, out)
+        out_port = _port(self.net, owner[0], to_dev)
+        hop = Hop(seg.name, seg.kind, in_port, out_port, f"{pkt.dst_mac} is on port {out_port}", pkt)
+        hops.append(hop)
+        if seg.kind == "bridge" and seg.host is not None:
+            host = self.net.namespaces[seg.host]
+            bridged = owner[0] != seg.host and ns.name != seg.host
+            if bridged and host.bridge_netfilter and host.netfilter:
+                br = seg.name.split("/", 1)[1]
+                hop.notes.append("br_netfilter: a bridged IPv4 frame passes the host's iptables FORWARD chain")
+                self._filter(host, "FORWARD", pkt, self._ctx(host, br, br, state), hop)
+
+
+def _port(net: Network, ns: str, dev) -> str:
+    """How a switch or bridge names the port a device is plugged into."""
+    if dev.peer is not None and dev.kind == "veth":
+        return f"{dev.peer[1]} ({ns} {dev.name})"
+    return f"{ns} {dev.name}"
+
+
+def _ep(proto: str, addr: IPAddress, port: int | None) -> str:
+    if port is None or proto == "icmp":
+        return str(addr)
+    return f"{addr}:{port}"
