@@ -33,7 +33,7 @@ ROUTE_FIELDS = ("to", "via", "dev", "metric", "type", "src", "onlink", "descript
 BRIDGE_FIELDS = ("name", "address", "addresses", "description")
 NAMESPACE_FIELDS = ("name", "interfaces", "routes", "forwarding", "description")
 DOCKER_FIELDS = ("bridge", "cidr", "address")
-CONTAINER_FIELDS = ("name", "host", "address", "description")
+CONTAINER_FIELDS = ("name", "host", "address", "ports", "description")
 CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy")
 CNI_PLUGINS = ("bridge", "host-gw", "flannel", "calico", "cilium")
 PROXY_MODES = ("iptables", "ipvs", "nftables")
@@ -83,10 +83,11 @@ def read_topology(m: YMap, path: str, problems: Problems) -> TopologyDoc:
         name = c.parse("name", parse_name, required=True)
         host = c.get("host", str, required=True)
         addr = c.get("address", str)
+        ports = _ports(c)
         c.get("description", str)
         c.done()
         if name and host:
-            doc.containers.append((Container(name, host, _container_addr(c, addr)), p))
+            doc.containers.append((Container(name, host, _container_addr(c, addr), ports, item.mark), p))
             doc.paths[item.mark] = p
     cl = f.sub("cluster", CLUSTER_FIELDS)
     if cl is not None:
@@ -253,10 +254,11 @@ def _host(f: Fields, doc: TopologyDoc) -> Host | None:
         if chost is not None and name is not None and chost != name:
             c.error("host", f'a container listed under host "{name}" cannot name another host ("{chost}")')
         addr = c.get("address", str)
+        ports = _ports(c)
         c.get("description", str)
         c.done()
         if cname:
-            containers.append(Container(cname, name or "", _container_addr(c, addr), item.mark))
+            containers.append(Container(cname, name or "", _container_addr(c, addr), ports, item.mark))
             doc.paths[item.mark] = p
     rules, policies = _rules(f)
     f.done()
@@ -286,6 +288,27 @@ def _docker(d: Fields) -> DockerBridge:
             d.error("address", str(e))
     d.done()
     return DockerBridge(bridge, cidr, gateway, d.m.mark)
+
+
+def _ports(c: Fields) -> tuple[tuple[int, int, str], ...]:
+    """``ports: ["8080:80", "5353:53/udp"]`` as ``docker run -p`` takes them."""
+    out = []
+    for _, item, mark, p in c.items("ports"):
+        text = str(item)
+        spec, _, proto = text.partition("/")
+        proto = proto or "tcp"
+        host_port, sep, cport = spec.rpartition(":")
+        try:
+            if not sep or proto not in ("tcp", "udp", "sctp"):
+                raise ValueError
+            hp, cp = int(host_port), int(cport)
+            if not (1 <= hp <= 65535 and 1 <= cp <= 65535):
+                raise ValueError
+        except ValueError:
+            c.problems.error(mark, p, f'"{text}" is not a published port like "8080:80" or "5353:53/udp"')
+            continue
+        out.append((hp, cp, proto))
+    return tuple(out)
 
 
 _UNSET = ipaddress.IPv4Interface("0.0.0.0/0")

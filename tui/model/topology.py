@@ -146,6 +146,7 @@ class Container:
     name: str
     host: str
     address: ipaddress.IPv4Interface
+    ports: tuple[tuple[int, int, str], ...] = ()  # published: (host port, container port, protocol)
     mark: Mark = _mark()
 
 

@@ -120,9 +120,19 @@ class Network:
 DOCKER_CHAINS = (
     "-t filter -P FORWARD DROP",
     "-t filter -A FORWARD -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    "-t filter -A FORWARD -o {br} -j DOCKER",
     "-t filter -A FORWARD -i {br} ! -o {br} -j ACCEPT",
     "-t filter -A FORWARD -i {br} -o {br} -j ACCEPT",
+    "-t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER",
+    "-t nat -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER",
     "-t nat -A POSTROUTING -s {cidr} ! -o {br} -j MASQUERADE",
+    "-t nat -A DOCKER -i {br} -j RETURN",
+)
+# What `docker run -p HOST:CONTAINER/PROTO` adds for a container at {ip}.
+DOCKER_PUBLISH = (
+    "-t nat -A POSTROUTING -s {ip}/32 -d {ip}/32 -p {proto} -m {proto} --dport {cport} -j MASQUERADE",
+    "-t nat -A DOCKER ! -i {br} -p {proto} -m {proto} --dport {hport} -j DNAT --to-destination {ip}:{cport}",
+    "-t filter -A DOCKER -d {ip}/32 ! -i {br} -o {br} -p {proto} -m {proto} --dport {cport} -j ACCEPT",
 )
 
 
@@ -133,8 +143,12 @@ def docker_rules(host: Host) -> tuple[list[Rule], list[Policy]]:
     rules: list[Rule] = []
     policies: list[Policy] = []
     assert host.docker is not None
-    for line in DOCKER_CHAINS:
-        parsed = parse_rule(line.format(br=host.docker.bridge, cidr=host.docker.cidr), host.docker.mark)
+    lines = [(line.format(br=host.docker.bridge, cidr=host.docker.cidr), host.docker.mark) for line in DOCKER_CHAINS]
+    for c in host.containers:
+        for hport, cport, proto in c.ports:
+            lines += [(line.format(br=host.docker.bridge, ip=c.address.ip, proto=proto, hport=hport, cport=cport), c.mark) for line in DOCKER_PUBLISH]
+    for line, mark in lines:
+        parsed = parse_rule(line, mark)
         if isinstance(parsed, Policy):
             policies.append(parsed)
         elif parsed is not None:

@@ -1,0 +1,100 @@
+"""The Textual application: one factory for the console script and the tests."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..edit import Workspace
+from ..load import LoadError
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+
+
+class KubenetApp(App[None]):
+    """kubenet-tui's dashboard over a :class:`Workspace`."""
+
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "kubenet-tui"
+    BINDINGS = [
+        Binding("q", "quit_app", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+    ]
+
+    def __init__(self, workspace: Workspace, animate_traces: bool = True) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.animate_traces = animate_traces
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+
+    @property
+    def main(self) -> MainScreen:
+        return self.get_screen("main")  # type: ignore[return-value]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from textual.widgets import Input
+
+        if action in ("quit_app", "help") and isinstance(self.focused, Input):
+            return False
+        return True
+
+    # -- actions --------------------------------------------------------------
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        seen: dict[str, str] = {}
+        for key, active in self.screen.active_bindings.items():
+            b = active.binding
+            if b.description and b.action not in {v for v in seen.values()}:
+                name = b.key_display or key
+                seen.setdefault(name, b.description)
+        pairs = sorted(seen.items(), key=lambda kv: kv[1].lower())
+        pairs.append(("ctrl+p", "Command palette"))
+        self.push_screen(HelpScreen(pairs, f"Keys of this screen ({self.screen.__class__.__name__.replace('Screen', '') or 'main'})"))
+
+    def action_quit_app(self) -> None:
+        if isinstance(self.screen, MainScreen) and self.workspace.dirty:
+            from .forms.confirm import ConfirmScreen
+
+            self.push_screen(ConfirmScreen("Quit without saving?", "There are unsaved changes (ctrl+s saves them).", "Quit", "Stay"),
+                             lambda yes: self.exit() if yes else None)
+        elif isinstance(self.screen, MainScreen):
+            self.exit()
+        else:
+            self.pop_screen()
+
+    def open_paths(self, paths: list[str]) -> dict[str, str] | None:
+        """Replace the workspace with other files; None when done, else the problems."""
+        try:
+            ws = Workspace(paths)
+        except LoadError as e:
+            return {"path": "\n".join(str(p) for p in e.problems[:8])}
+        except OSError as e:
+            return {"path": f"cannot read: {e.strerror or e}"}
+        self.workspace = ws
+        main = self.main
+        main.trace_request = None
+        main.selected = None
+        main.query_one("TracePane").load(None, "")
+        main.refresh_model()
+        self.notify(f"Opened {', '.join(paths)}", timeout=3)
+        return None
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action of the dashboard in the command palette."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            for b in MainScreen.BINDINGS:
+                if isinstance(b, Binding) and b.show and b.description and screen.check_action(b.action.split("(")[0], ()) is not False:
+                    yield SystemCommand(b.description, f"{b.description} (key: {b.key_display or b.key})",
+                                        lambda action=b.action: self.call_later(screen.run_action, action))
+
+
+def create_app(paths: list[str], animate_traces: bool = True) -> KubenetApp:
+    """The app over ``paths``; raises :class:`LoadError` for files that do not load."""
+    return KubenetApp(Workspace(paths), animate_traces=animate_traces)

@@ -1,0 +1,224 @@
+"""The dashboard's forms: add, edit and delete things; trace; open and save files."""
+
+from __future__ import annotations
+
+from ...edit import edits
+from ..forms.choice import ChoiceScreen
+from ..forms.confirm import ConfirmScreen
+from ..forms.form import Field, FormScreen
+from ..forms.paths import PathSuggester
+
+
+def _route_to(r) -> str:
+    return "default" if r.to.prefixlen == 0 else str(r.to)
+
+
+class EditingMixin:
+    """Form-driven actions of :class:`MainScreen` (kept apart to keep each file small)."""
+
+    EDITABLE = ("network", "host", "interface", "route", "docker", "container")
+
+    # -- names for completion -----------------------------------------------
+    def _names(self) -> list[str]:
+        return sorted(self.net.namespaces)
+
+    def _destinations(self) -> list[str]:
+        out = self._names()
+        for ns in self.net.namespaces.values():
+            for d in ns.devices.values():
+                out += [str(a.ip) for a in d.addresses if not a.ip.is_loopback]
+        return out
+
+    def _host_of(self, item) -> str | None:
+        if item is None:
+            return None
+        if item.kind == "host":
+            return item.name
+        if item.host and self.workspace.loaded.topology.host(item.host):
+            return item.host
+        return None
+
+    # -- trace ------------------------------------------------------------------
+    def action_trace(self) -> None:
+        from ...sim.query import QueryError, destination, source
+
+        req = self.trace_request or {}
+        default_src = req.get("src") or (self.selected.namespace if self.selected and self.selected.namespace else "")
+        fields = [
+            Field("src", "Source (host, container, namespace or its address)", default_src, "e.g. laptop", self._names()),
+            Field("dst", "Destination (name or IP, optionally :PORT)", req.get("dst", ""), "e.g. web:80 or 8.8.8.8", self._destinations()),
+            Field("port", "Port (tcp/udp; default 80)", str(req.get("port") or ""), "80"),
+            Field("proto", "Protocol", req.get("proto", "tcp"), "tcp, udp or icmp", ["tcp", "udp", "icmp"]),
+        ]
+
+        def submit(v: dict) -> dict | None:
+            errors: dict[str, str] = {}
+            proto = v["proto"].strip().lower() or "tcp"
+            if proto not in ("tcp", "udp", "icmp"):
+                errors["proto"] = f'"{v["proto"]}" is not a protocol: tcp, udp or icmp'
+            port = None
+            if v["port"].strip():
+                try:
+                    port = int(v["port"])
+                    if not 1 <= port <= 65535:
+                        raise ValueError
+                except ValueError:
+                    errors["port"] = f'"{v["port"]}" is not a port number (1-65535)'
+                if proto == "icmp":
+                    errors["port"] = "ICMP has no ports"
+            for key, check in (("src", source), ("dst", destination)):
+                if not v[key].strip():
+                    errors[key] = "required"
+                    continue
+                try:
+                    check(self.net, v[key].strip())
+                except QueryError as e:
+                    errors[key] = str(e)
+            if errors:
+                return errors
+            self.run_trace({"src": v["src"].strip(), "dst": v["dst"].strip(), "proto": proto, "port": port})
+            return None
+
+        self.app.push_screen(FormScreen("Trace a packet", fields, submit, form_id="trace-form"))
+
+    # -- add / edit / delete ----------------------------------------------------
+    def action_add(self) -> None:
+        host = self._host_of(self.selected)
+        choices = [("network", "Network (a switch)"), ("host", "Host")]
+        if host:
+            choices += [("interface", f"Interface on {host}"), ("route", f"Route on {host}"),
+                        ("docker", f"Docker bridge on {host}"), ("container", f"Container on {host}")]
+        else:
+            choices.append(("hint", "(select a host to add its interfaces, routes, Docker bridge or containers)"))
+
+        def chosen(kind: str | None) -> None:
+            if kind and kind != "hint":
+                self.open_form(kind, host, None)
+
+        self.app.push_screen(ChoiceScreen("Add what?", choices), chosen)
+
+    def action_edit(self) -> None:
+        item = self.selected
+        if item is None or item.kind not in self.EDITABLE:
+            return
+        self.open_form(item.kind, self._host_of(item), item)
+
+    def open_form(self, kind: str, host: str | None, item) -> None:
+        topo = self.workspace.loaded.topology
+        h = topo.host(host) if host else None
+        networks = [n.name for n in topo.networks]
+        if kind == "network":
+            n = next((x for x in topo.networks if item and x.name == item.name), None)
+            fields = [Field("name", "Name", n.name if n else "", "e.g. lan"),
+                      Field("cidr", "CIDR (optional)", str(n.cidr) if n and n.cidr else "", "e.g. 192.168.1.0/24")]
+            edit = lambda v: edits.upsert_network(n.name if n else None, v)  # noqa: E731
+            title = f"{'Edit' if n else 'Add'} network"
+        elif kind == "host":
+            fields = [Field("name", "Name", h.name if item and h else "", "e.g. system-a"),
+                      Field("forwarding", "Forwarding (a router: net.ipv4.ip_forward = 1)", "true" if item and h and h.forwarding else "false", kind="bool")]
+            old = h.name if item and h else None
+            edit = lambda v: edits.upsert_host(old, v)  # noqa: E731
+            title = f"{'Edit' if old else 'Add'} host"
+        elif kind == "interface":
+            i = next((x for x in h.interfaces if item and item.kind == "interface" and x.name == item.name), None)
+            fields = [Field("name", "Name", i.name if i else "", "e.g. eth0"),
+                      Field("network", "Network (switch)", (i.network or "") if i else (networks[0] if networks else ""), "", networks),
+                      Field("address", "Address with prefix", " ".join(map(str, i.addresses)) if i else "", "e.g. 192.168.1.10/24"),
+                      Field("metric", "Metric of its connected route (optional)", str(i.metric) if i and i.metric else "", "e.g. 600")]
+            edit = lambda v: edits.upsert_interface(host, i.name if i else None, v)  # noqa: E731
+            title = f"{'Edit' if i else 'Add'} interface on {host}"
+        elif kind == "route":
+            r = h.routes[item.index] if item and item.kind == "route" and item.index is not None else None
+            devs = [x.name for x in h.interfaces] + [b.name for b in h.bridges]
+            fields = [Field("to", "Destination (CIDR or default)", _route_to(r) if r else "", "e.g. 10.0.0.0/8 or default", ["default"]),
+                      Field("via", "Gateway (via)", str(r.via) if r and r.via else "", "e.g. 192.168.1.1"),
+                      Field("dev", "Device (optional)", r.dev or "" if r else "", "", devs),
+                      Field("metric", "Metric (optional)", str(r.metric) if r and r.metric else "", "e.g. 100")]
+            index = item.index if r else None
+            edit = lambda v: edits.upsert_route(host, index, v)  # noqa: E731
+            title = f"{'Edit' if r else 'Add'} route on {host}"
+        elif kind == "docker":
+            d = h.docker
+            fields = [Field("bridge", "Bridge", d.bridge if d else "docker0"),
+                      Field("cidr", "Network", str(d.cidr) if d else "172.17.0.0/16")]
+            edit = lambda v: edits.set_docker(host, v)  # noqa: E731
+            title = f"Docker bridge on {host}"
+        else:  # container
+            c = next((x for x in h.containers if item and item.kind == "container" and x.name == item.name), None)
+            fields = [Field("name", "Name", c.name if c else "", "e.g. web"),
+                      Field("address", "Address (optional: Docker assigns the next free one)", str(c.address.ip) if c else "", "e.g. 172.17.0.5")]
+            edit = lambda v: edits.upsert_container(host, c.name if c else None, v)  # noqa: E731
+            title = f"{'Edit' if c else 'Add'} container on {host}"
+        self.app.push_screen(FormScreen(title, fields, lambda v: self.apply(edit(v)), form_id=f"{kind}-form"))
+
+    def action_delete(self) -> None:
+        item = self.selected
+        if item is None or item.kind not in self.EDITABLE:
+            return
+        host = self._host_of(item)
+        if item.kind == "network":
+            edit, what = edits.delete_network(item.name), f"network {item.name}"
+        elif item.kind == "host":
+            edit, what = edits.delete_host(item.name), f"host {item.name} and everything in it"
+        elif item.kind == "interface":
+            edit, what = edits.delete_interface(host, item.name), f"interface {item.name} of {host}"
+        elif item.kind == "route":
+            edit, what = edits.delete_route(host, item.index), f"route {item.name} of {host}"
+        elif item.kind == "docker":
+            edit, what = edits.set_docker(host, None), f"the Docker bridge of {host} and its containers"
+        else:
+            edit, what = edits.delete_container(item.name), f"container {item.name}"
+
+        def answer(yes: bool) -> None:
+            if yes:
+                errors = self.apply(edit)
+                if errors:
+                    self.notify("\n".join(errors.values()), severity="error", timeout=6)
+
+        self.app.push_screen(ConfirmScreen(f"Delete {what}?", "Undo (ctrl+z) brings it back."), answer)
+
+    # -- files ------------------------------------------------------------------
+    def action_save(self) -> None:
+        try:
+            written = self.workspace.save()
+        except OSError as e:
+            self.notify(f"Cannot save: {e}", severity="error", timeout=6)
+            return
+        self.refresh_model()
+        self.notify(f"Saved {', '.join(written)}" if written else "Nothing to save", timeout=3)
+
+    def action_save_as(self) -> None:
+        def submit(v: dict) -> dict | None:
+            path = v["path"].strip()
+            if not path:
+                return {"path": "required"}
+            if not path.endswith((".yaml", ".yml", ".json")):
+                return {"path": "a topology file ends in .yaml, .yml or .json"}
+            try:
+                self.workspace.save(path)
+            except OSError as e:
+                return {"path": f"cannot write: {e.strerror or e}"}
+            self.refresh_model()
+            self.notify(f"Saved as {path}", timeout=3)
+            return None
+
+        current = self.workspace.paths[0] if self.workspace.paths else ""
+        self.app.push_screen(FormScreen("Save as", [Field("path", "File", current, "e.g. my-topology.yaml", suggester=PathSuggester())],
+                                        submit, form_id="save-as-form"))
+
+    def action_open(self) -> None:
+        def submit(v: dict) -> dict | None:
+            path = v["path"].strip()
+            if not path:
+                return {"path": "required"}
+            return self.app.open_paths([path])
+
+        def ask() -> None:
+            self.app.push_screen(FormScreen("Open a topology file or directory", [Field("path", "Path", "", "e.g. topologies/02-router-gateway.yaml",
+                                                                                       suggester=PathSuggester())], submit, form_id="open-form"))
+
+        if self.workspace.dirty:
+            self.app.push_screen(ConfirmScreen("Discard unsaved changes?", "Opening another file drops the edits not saved."),
+                                 lambda yes: ask() if yes else None)
+        else:
+            ask()

@@ -1,0 +1,231 @@
+"""The dashboard: Topology tree on the left; Routes, DNS and Trace on the right.
+
+The screen sits in the middle: panes post messages (the tree's selection, the
+trace's progress) and the screen sets the other panes' attributes. Every edit
+goes through the workspace (the core), then the model is recompiled and every
+pane, the current trace included, is redrawn from it.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+
+from ...edit import EditError
+from ...edit.edits import EditRefused
+from ...sim.network import compile_topology
+from ..widgets.dns_pane import DnsPane
+from ..widgets.routes_pane import RoutesPane
+from ..widgets.topology_tree import Item, TopologyTree
+from ..widgets.trace_pane import TracePane
+from .editing import EditingMixin
+
+TRACE_KEYS = {"play", "step", "speed", "expand"}
+
+
+class MainScreen(EditingMixin, Screen):
+    """The four panes and every key that acts on them."""
+
+    BINDINGS = [
+        Binding("t", "trace", "Trace", id="trace"),
+        Binding("space", "play", "Play/pause", priority=True, id="play"),
+        Binding("left", "step(-1)", "Step back", priority=True, id="step-back"),
+        Binding("right", "step(1)", "Step", priority=True, id="step-forward"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", priority=True, id="faster", key_display="+"),
+        Binding("minus", "speed(-1)", "Slower", priority=True, id="slower", key_display="-"),
+        Binding("x", "expand", "Expand hops", id="expand"),
+        Binding("a", "add", "Add", id="add"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("d,delete", "delete", "Delete", id="delete"),
+        Binding("r", "route_format", "ip/route -n", id="route-format"),
+        Binding("l", "lookup", "Lookup", id="lookup"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("m", "map", "Map", id="map"),
+        Binding("o", "open", "Open", id="open"),
+        Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("w", "save_as", "Save as", id="save-as"),
+        Binding("ctrl+z", "undo", "Undo", id="undo"),
+        Binding("ctrl+y", "redo", "Redo", id="redo"),
+        Binding("escape", "unfocus", "Back to tree", show=False, id="unfocus"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.net = None
+        self.selected: Item | None = None
+        self.trace_request: dict | None = None
+
+    @property
+    def workspace(self):
+        return self.app.workspace
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="left", classes="pane") as left:
+                left.border_title = "Topology"
+                yield Input(placeholder="filter (esc clears)", id="filter")
+                yield TopologyTree(id="tree")
+            with Vertical(id="right"):
+                yield RoutesPane(id="routes", classes="pane")
+                yield DnsPane(id="dns", classes="pane")
+                yield TracePane(id="trace", classes="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_model()
+        self.query_one(TopologyTree).focus()
+
+    # -- the model ----------------------------------------------------------
+    def refresh_model(self) -> None:
+        """Recompile and redraw every pane (after loading, an edit, undo or redo)."""
+        ws = self.workspace
+        topo = ws.loaded.topology
+        self.net = compile_topology(topo)
+        self.app.title = f"kubenet-tui · {topo.name}"
+        files = ", ".join(ws.paths) if ws.paths else "(new)"
+        self.app.sub_title = files + ("  ● unsaved" if ws.dirty else "")
+        self.query_one(TopologyTree).show(topo, self.net, keep=self.selected)
+        self.query_one(DnsPane).show(topo)
+        self._show_routes()
+        if self.trace_request is not None:
+            self.run_trace(self.trace_request, keep_step=True)
+
+    def _show_routes(self) -> None:
+        ns_name = self.selected.namespace if self.selected else None
+        ns = self.net.namespaces.get(ns_name) if ns_name else None
+        self.query_one(RoutesPane).show(self.net, ns)
+
+    def on_topology_tree_selected(self, message: TopologyTree.Selected) -> None:
+        self.selected = message.item
+        self._show_routes()
+        self.refresh_bindings()
+
+    def on_topology_tree_filter_requested(self, _message) -> None:
+        self.action_filter()
+
+    def on_trace_pane_stepped(self, message: TracePane.Stepped) -> None:
+        self.query_one(TopologyTree).set_path(message.path)
+
+    # -- trace --------------------------------------------------------------
+    def run_trace(self, req: dict, keep_step: bool = False) -> None:
+        from ...sim.query import QueryError, trace
+
+        self.trace_request = req
+        title = f"{req['proto']} {req['src']} → {req['dst']}" + (f" port {req['port']}" if req.get("port") else "")
+        pane = self.query_one(TracePane)
+        try:
+            t = trace(self.net, req["src"], req["dst"], req["proto"], req.get("port"))
+        except QueryError as e:
+            pane.load(None, title, error=f"cannot trace: {e}", keep_step=keep_step)
+            return
+        pane.load(t, title, keep_step=keep_step, play=not keep_step and self.app.animate_traces)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        focused = self.app.focused
+        typing = isinstance(focused, Input)
+        if action in TRACE_KEYS:
+            if typing:
+                return False
+            return True if self.query_one(TracePane).trace is not None else (False if action != "expand" else None)
+        if action in ("edit", "delete"):
+            if typing:
+                return False
+            return True if self.selected is not None and self.selected.kind in self.EDITABLE else None
+        if action in ("undo",):
+            return True if self.workspace.undo_stack else None
+        if action in ("redo",):
+            return True if self.workspace.redo_stack else None
+        if typing and action in ("trace", "add", "route_format", "lookup", "filter", "map", "open", "save_as", "expand"):
+            return False
+        return True
+
+    def action_play(self) -> None:
+        self.query_one(TracePane).toggle_play()
+
+    def action_step(self, delta: int) -> None:
+        self.query_one(TracePane).step_by(delta)
+
+    def action_speed(self, delta: int) -> None:
+        self.query_one(TracePane).change_speed(delta)
+
+    def action_expand(self) -> None:
+        self.query_one(TracePane).toggle_expand()
+
+    # -- panes ----------------------------------------------------------------
+    def action_route_format(self) -> None:
+        fmt = self.query_one(RoutesPane).toggle_format()
+        self.notify(f"Routes shown as {'ip route' if fmt == 'ip' else 'route -n'}", timeout=2)
+
+    def action_lookup(self) -> None:
+        self.query_one("#lookup", Input).focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.query_one(TopologyTree).set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(TopologyTree).focus()
+
+    def action_unfocus(self) -> None:
+        box = self.query_one("#filter", Input)
+        if self.app.focused is box:
+            box.value = ""
+            box.remove_class("visible")
+            self.query_one(TopologyTree).set_filter("")
+        self.query_one(TopologyTree).focus()
+
+    def action_map(self) -> None:
+        from .map import MapScreen
+
+        self.app.push_screen(MapScreen(self.net, self.query_one(TracePane).path() if self.query_one(TracePane).trace else set()))
+
+    # -- history ----------------------------------------------------------------
+    def action_undo(self) -> None:
+        if self.workspace.undo():
+            self.refresh_model()
+            self.notify("Undone", timeout=2)
+
+    def action_redo(self) -> None:
+        if self.workspace.redo():
+            self.refresh_model()
+            self.notify("Redone", timeout=2)
+
+    def apply(self, edit) -> dict[str, str] | None:
+        """Apply an edit; None when done, else messages by form field."""
+        try:
+            self.workspace.edit(edit)
+        except EditRefused as e:
+            return {"": str(e)}
+        except EditError as e:
+            return problems_by_field(e.problems, edit.path)
+        self.refresh_model()
+        note = f" ({'; '.join(edit.notes)})" if edit.notes else ""
+        self.notify(f"{edit.label[0].upper()}{edit.label[1:]}{note}", timeout=3)
+        return None
+
+
+def problems_by_field(problems, prefix: str) -> dict[str, str]:
+    """Loader problems as form messages: those under ``prefix`` by field, the rest together."""
+    out: dict[str, str] = {}
+    for p in problems:
+        path = p.path
+        at = path.find(prefix) if prefix else -1
+        if at >= 0 and (len(path) == at + len(prefix) or path[at + len(prefix)] in ".["):
+            rest = path[at + len(prefix):].lstrip(".")
+            key = rest.split(".")[0].split("[")[0] or ""
+        else:
+            key = ""
+        msg = p.message if key else f"{path}: {p.message}"
+        out[key] = f"{out[key]}\n{msg}" if key in out else msg
+    return out

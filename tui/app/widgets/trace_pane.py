@@ -1,0 +1,187 @@
+"""The Trace pane: a packet's journey, played hop by hop like a simulation mode."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from ...sim.trace import Hop, Trace
+
+SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1)
+
+
+def _packet_text(hop: Hop) -> Text:
+    p = hop.packet
+    t = Text()
+    t.append("      packet ", style="grey62")
+    t.append(f"{p.proto.upper()} ", style="bold")
+    t.append(f"src {p.endpoint('src')}  dst {p.endpoint('dst')}  ttl {p.ttl}")
+    if p.src_mac and p.dst_mac:
+        t.append(f"\n      frame  {p.src_mac} → {p.dst_mac}", style="grey62")
+    return t
+
+
+class TracePane(VerticalScroll):
+    """Plays a :class:`Trace`: space plays/pauses, left/right step, +/- change speed."""
+
+    class Stepped(Message):
+        """The visible part of the trace changed; ``path`` is what it has passed so far."""
+
+        def __init__(self, path: set[str]) -> None:
+            self.path = path
+            super().__init__()
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.border_title = "Trace"
+        self.trace: Trace | None = None
+        self.title_line = ""
+        self.error = ""
+        self.step = 0
+        self.playing = False
+        self.speed_index = 1
+        self.expand_all = False
+        self._timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="trace-body")
+
+    def on_mount(self) -> None:
+        self.render_trace()
+
+    def update(self, text: Text) -> None:
+        self.query_one("#trace-body", Static).update(text)
+        self.scroll_end(animate=False)
+
+    # -- state ------------------------------------------------------------
+    @property
+    def rows(self) -> list[tuple[str, int, Hop]]:
+        """Every hop in playing order: ("request"|"reply", number, hop)."""
+        if self.trace is None:
+            return []
+        out = [("request", i + 1, h) for i, h in enumerate(self.trace.hops)]
+        if self.trace.reply is not None:
+            out += [("reply", i + 1, h) for i, h in enumerate(self.trace.reply.hops)]
+        return out
+
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self.speed_index]
+
+    def load(self, trace: Trace | None, title: str, error: str = "", keep_step: bool = False, play: bool = True) -> None:
+        self.trace, self.title_line, self.error = trace, title, error
+        n = len(self.rows)
+        self.step = min(self.step, max(n - 1, 0)) if keep_step else 0
+        self.render_trace()
+        if play and trace is not None and not keep_step and n > 1:
+            self.set_playing(True)
+        elif trace is None:
+            self.set_playing(False)
+
+    def set_playing(self, playing: bool) -> None:
+        self.playing = playing
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if playing:
+            if self.step >= len(self.rows) - 1:
+                self.step = 0
+            self._timer = self.set_interval(self.speed, self._tick)
+        self.render_trace()
+
+    def toggle_play(self) -> None:
+        self.set_playing(not self.playing)
+
+    def _tick(self) -> None:
+        if self.step < len(self.rows) - 1:
+            self.step += 1
+            self.render_trace()
+        if self.step >= len(self.rows) - 1:
+            self.set_playing(False)
+
+    def step_by(self, delta: int) -> None:
+        self.set_playing(False)
+        self.step = max(0, min(len(self.rows) - 1, self.step + delta))
+        self.render_trace()
+
+    def change_speed(self, delta: int) -> None:
+        self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
+        if self.playing:
+            self.set_playing(True)
+        else:
+            self.render_trace()
+
+    def toggle_expand(self) -> None:
+        self.expand_all = not self.expand_all
+        self.render_trace()
+
+    # -- drawing ----------------------------------------------------------
+    def path(self) -> set[str]:
+        return {hop.node for _, _, hop in self.rows[: self.step + 1]}
+
+    def render_trace(self) -> None:
+        t = Text()
+        if self.error:
+            t.append(self.title_line + "\n", style="bold")
+            t.append(self.error, style="bold red")
+            self.border_subtitle = ""
+            self.update(t)
+            self.post_message(self.Stepped(set()))
+            return
+        if self.trace is None:
+            self.border_subtitle = ""
+            t.append("No trace yet. Press ", style="grey62")
+            t.append("t", style="bold")
+            t.append(" to send a packet: source, destination, port and protocol.\n", style="grey62")
+            t.append("It then plays hop by hop: space plays/pauses, ←/→ step, +/- speed, enter expands every hop.", style="grey62")
+            self.update(t)
+            self.post_message(self.Stepped(set()))
+            return
+        rows = self.rows
+        state = "▶ playing" if self.playing else "❚❚ paused"
+        self.border_subtitle = f"{state} · hop {self.step + 1}/{len(rows)} · {self.speed:g}s/hop"
+        t.append(self.title_line + "\n", style="bold")
+        n_fwd = len(self.trace.hops)
+        for k, (part, num, hop) in enumerate(rows[: self.step + 1]):
+            if part == "reply" and num == 1:
+                t.append_text(self._verdict(self.trace))
+                t.append("reply\n", style="bold underline")
+            current = k == self.step
+            marker = "▸" if current else " "
+            where = f"{hop.in_ or 'sent'} → {hop.out or 'local'}"
+            t.append(f"{marker}{num:>2} ", style="bold yellow" if current else "grey62")
+            t.append(hop.node, style="bold" if current else "")
+            t.append(f" [{hop.kind}] ", style="grey62")
+            t.append(where + "\n", style="" if current else "grey62")
+            if current or self.expand_all:
+                label = "l2" if hop.kind in ("switch", "bridge") else "route"
+                if hop.decision:
+                    t.append(f"      {label:<6} ", style="grey62")
+                    t.append(hop.decision + "\n", style="cyan")
+                for r in hop.rules:
+                    t.append("      rule   ", style="grey62")
+                    t.append(r + "\n", style="yellow")
+                for rw in hop.rewrites:
+                    t.append("      rewrite* ", style="grey62")
+                    t.append(rw + "\n", style="bold magenta")
+                for note in hop.notes:
+                    t.append(f"      note   {note}\n", style="grey62")
+                t.append_text(_packet_text(hop))
+                t.append("\n")
+        if self.step == len(rows) - 1:
+            if self.step < n_fwd:
+                t.append_text(self._verdict(self.trace))
+            elif self.trace.reply is not None:
+                t.append_text(self._verdict(self.trace.reply, "reply "))
+        self.update(t)
+        self.post_message(self.Stepped(self.path()))
+
+    @staticmethod
+    def _verdict(trace: Trace, prefix: str = "") -> Text:
+        if trace.delivered:
+            p = trace.hops[-1].packet if trace.hops else trace.packet
+            return Text(f"{prefix}DELIVERED to {trace.delivered_to} ({p.endpoint('dst')})\n", style="bold green")
+        return Text(f"{prefix}DROPPED: {trace.reason}\n", style="bold red")

@@ -1,0 +1,214 @@
+"""The documents a user edits: load, change, validate, undo, save.
+
+A :class:`Workspace` keeps every file's documents as plain data, exactly as
+read (fields and kinds the simulator does not understand included). An edit
+is a function that changes a copy of the Topology document; the copy is
+written out and read back through the loader, so the editor and the loader
+can never disagree about what is valid. Valid edits go on the undo stack.
+Saving writes a temporary file, fsyncs it and renames it over the old one,
+keeping the previous version as ``FILE.bak``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from ..load import LoadError, Loaded, expand, load
+from ..load.errors import Problem
+from ..load.yamlsrc import SourceError, plain, read_documents
+
+State = tuple[tuple[str, tuple[dict, ...]], ...]  # ((file, documents), ...)
+
+
+class EditError(Exception):
+    """An edit the loader refuses; ``problems`` say why, located by field path."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(f"{p.path}: {p.message}" for p in problems))
+
+
+@dataclass
+class _File:
+    path: str
+    header: str  # the comment lines the file opened with, kept on save
+    is_json: bool
+
+
+def _header(text: str) -> str:
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#") or (not line.strip() and lines):
+            lines.append(line)
+        else:
+            break
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def dump_documents(docs: tuple[dict, ...], is_json: bool = False, header: str = "") -> str:
+    """Documents as the text a save writes."""
+    if is_json:
+        body = docs[0] if len(docs) == 1 else {"apiVersion": "v1", "kind": "List", "items": list(docs)}
+        return json.dumps(body, indent=2) + "\n"
+    parts = [yaml.safe_dump(d, sort_keys=False, default_flow_style=False, allow_unicode=True) for d in docs]
+    return header + "---\n".join(parts)
+
+
+class Workspace:
+    """Files, their documents, the loaded model, and the undo history."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = list(paths)
+        self.files: list[_File] = []
+        docs: list[tuple[str, tuple[dict, ...]]] = []
+        for path in expand(paths):
+            with open(path, "rb") as fh:
+                data = fh.read()
+            text = data.decode("utf-8-sig", errors="replace")
+            try:
+                values = [plain(v) for v, _ in read_documents(data, path)]
+            except SourceError as e:
+                raise LoadError(e.problems) from None
+            self.files.append(_File(path, _header(text), path.endswith(".json")))
+            docs.append((path, tuple(values)))
+        self.state: State = tuple(docs)
+        self.loaded: Loaded = load(paths)
+        self.saved: State = self.state
+        self.undo_stack: list[State] = []
+        self.redo_stack: list[State] = []
+
+    # -- reading ----------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return self.state != self.saved
+
+    @property
+    def name(self) -> str:
+        return self.loaded.topology.name
+
+    def topology_doc(self, state: State | None = None) -> dict | None:
+        for _, docs in state or self.state:
+            for d in docs:
+                if isinstance(d, dict) and d.get("kind") == "Topology":
+                    return d
+        return None
+
+    def texts(self, state: State) -> dict[str, str]:
+        by_path = {f.path: f for f in self.files}
+        return {path: dump_documents(docs, by_path[path].is_json, by_path[path].header) for path, docs in state}
+
+    # -- changing ---------------------------------------------------------
+    def validate(self, state: State) -> Loaded:
+        """Load ``state`` through the loader; raises :class:`EditError`."""
+        try:
+            return load([p for p, _ in state], texts=self.texts(state))
+        except LoadError as e:
+            raise EditError(e.problems) from None
+
+    def edit(self, change: Callable[[dict], None]) -> Loaded:
+        """Apply ``change`` to a copy of the Topology document; keep it if it loads."""
+        state = copy.deepcopy(self.state)
+        topo = self.topology_doc(state)
+        if topo is None:
+            topo = {"apiVersion": "kubenet/v1", "kind": "Topology", "metadata": {"name": self.name}}
+            path, docs = state[0] if state else ("topology.yaml", ())
+            state = ((path, (topo,) + docs),) + state[1:]
+            if not self.files:
+                self.files.append(_File(path, "", False))
+        change(topo)
+        loaded = self.validate(state)
+        self.undo_stack.append(self.state)
+        self.redo_stack.clear()
+        self.state, self.loaded = state, loaded
+        return loaded
+
+    def undo(self) -> bool:
+        if not self.undo_stack:
+            return False
+        self.redo_stack.append(self.state)
+        self.state = self.undo_stack.pop()
+        self.loaded = self.validate(self.state)
+        return True
+
+    def redo(self) -> bool:
+        if not self.redo_stack:
+            return False
+        self.undo_stack.append(self.state)
+        self.state = self.redo_stack.pop()
+        self.loaded = self.validate(self.state)
+        return True
+
+    # -- saving -----------------------------------------------------------
+    def save(self, path: str | None = None) -> list[str]:
+        """Write changed files (or everything into ``path``, which becomes the file). Returns what was written."""
+        texts = self.texts(self.state)
+        if path is not None:
+            docs = tuple(d for _, ds in self.state for d in ds)
+            is_json = path.endswith(".json")
+            header = self.files[0].header if self.files else ""
+            atomic_write(path, dump_documents(docs, is_json, header))
+            self.files = [_File(path, header, is_json)]
+            self.state = ((path, docs),)
+            self.paths = [path]
+            self.loaded = self.validate(self.state)
+            self.saved = self.state
+            return [path]
+        saved_docs = dict(self.saved)
+        written = []
+        for p, docs in self.state:
+            if saved_docs.get(p) != docs:
+                atomic_write(p, texts[p])
+                written.append(p)
+        self.saved = self.state
+        return written
+
+
+def atomic_write(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all; the old file is kept as ``path.bak``."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            bak = target.with_name(target.name + ".bak")
+            try:
+                _copy(target, bak)
+            except OSError:
+                pass
+        os.replace(tmp, target)
+        try:
+            dfd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _copy(src: Path, dst: Path) -> None:
+    data = src.read_bytes()
+    with open(dst, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
