@@ -7,46 +7,53 @@ located error, an unknown name), 2 a usage error.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 
 from . import __version__
 
-COMMANDS = ("check", "routes", "trace")
+COMMANDS = ("check", "routes", "trace", "export")
 
 MAIN_EPILOG = """\
 commands:
   check    validate topology files and Kubernetes manifests
   routes   show a routing table (ip route / route -n) and look addresses up
   trace    follow a packet hop by hop, with its verdict and reply
+  export   draw the network: a Unicode map, Mermaid or Graphviz dot
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
   kubenet-tui topologies/02-router-gateway.yaml
-  kubenet-tui check -f topologies/
+  kubenet-tui check -f topologies/02-router-gateway.yaml
   kubenet-tui routes -f topologies/02-router-gateway.yaml laptop --lookup 8.8.8.8
   kubenet-tui trace -f topologies/03-docker-bridge.yaml --from container-a --to server:80
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: exit 2, no traceback
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+def _parser_class():
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # usage errors: exit 2, no traceback
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: error: {message}\n")
+
+    return _Parser
 
 
-def _files_arg(p: argparse.ArgumentParser) -> None:
+def _files_arg(p) -> None:
     p.add_argument("-f", "--filename", dest="files", action="append", metavar="FILE|DIR",
                    help="topology file or directory (repeatable; a directory loads every *.yaml, *.yml, *.json in name order); "
                         "without -f, the bundled default topology")
 
 
-def _output_arg(p: argparse.ArgumentParser) -> None:
+def _output_arg(p) -> None:
     p.add_argument("-o", "--output", choices=("text", "json", "yaml"), default="text", help="output format (default text)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
+    import argparse
+
+    _Parser = _parser_class()
     fmt = argparse.RawDescriptionHelpFormatter
     p = _Parser(prog="kubenet-tui", description="Simulate Linux and Kubernetes networking: a dashboard and headless queries.",
                 epilog=MAIN_EPILOG, formatter_class=fmt)
@@ -55,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="validate files", formatter_class=fmt,
                        description="Load and validate topology files and Kubernetes manifests; every error is reported as FILE:LINE:COL.",
-                       epilog="examples:\n  kubenet-tui check -f topologies/01-switch.yaml\n  kubenet-tui check -f topologies/ -f my-manifests/\n  kubenet-tui check -f dump.json -o json\n")
+                       epilog="examples:\n  kubenet-tui check -f topologies/01-switch.yaml\n  kubenet-tui check -f topologies/03-docker-bridge.yaml -f my-manifests/\n  kubenet-tui check -f dump.json -o json\n")
     _files_arg(c)
     _output_arg(c)
 
@@ -79,11 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--proto", choices=("tcp", "udp", "icmp"), default="tcp", type=str.lower, help="protocol (default tcp)")
     t.add_argument("--ttl", type=int, default=64, metavar="N", help="initial TTL (default 64)")
     _output_arg(t)
+
+    x = sub.add_parser("export", help="draw the network (text map, Mermaid, Graphviz dot)", formatter_class=fmt,
+                       description="Draw the network the dashboard's map (m) shows: switches, the hosts on them, bridges and what hangs off them.",
+                       epilog="examples:\n  kubenet-tui export -f topologies/default.yaml\n  kubenet-tui export -f topologies/03-docker-bridge.yaml --format mermaid > net.mmd\n  kubenet-tui export -f topologies/02-router-gateway.yaml --format dot | dot -Tsvg > net.svg\n")
+    _files_arg(x)
+    x.add_argument("--format", choices=("text", "mermaid", "dot"), default="text", help="text: the Unicode map (default); mermaid; dot")
     return p
 
 
 def _emit(data, output: str, text: str) -> None:
     if output == "json":
+        import json
+
         print(json.dumps(data, indent=2))
     elif output == "yaml":
         import yaml
@@ -165,26 +180,35 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .sim import mapview
+
+    net = _network(_load(args.files))
+    draw = {"text": mapview.map_text, "mermaid": mapview.mermaid, "dot": mapview.dot}[args.format]
+    print(draw(net), end="")
+    return 0
+
+
 class _Usage(Exception):
     pass
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         # The dashboard: every argument is a file or directory.
         bad = [a for a in argv if a.startswith("-") and a != "-"]
         if bad:
-            parser.error(f"unknown option {bad[0]} (files and directories only when opening the dashboard)")
+            build_parser().error(f"unknown option {bad[0]} (files and directories only when opening the dashboard)")
         from .app.launch import launch
 
         return launch(argv)
+    parser = build_parser()
     args = parser.parse_args(argv)
     from .sim.query import QueryError
 
     try:
-        return {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace}[args.command](args)
+        return {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export}[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)
         return 1

@@ -7,14 +7,12 @@ single :class:`LoadError` carrying them, so a user sees every mistake at once.
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
-
 
 from ..model.source import Mark
 
-__all__ = ["Mark", "Problem", "Problems", "LoadError", "did_you_mean"]
+__all__ = ["LoadError", "Mark", "Problem", "Problems", "did_you_mean"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,8 @@ class Problems:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean "x"?)`` when a choice is close to ``word``, else ``""``."""
+    import difflib
+
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered and lowered[word.lower()] != word:

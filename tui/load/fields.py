@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from .errors import Mark, Problems, did_you_mean
 from .yamlsrc import YList, YMap
@@ -60,9 +61,7 @@ class Fields:
                 self.problems.error(self.m.mark, self.at(key), "required field is missing")
             return default
         v = self.m[key]
-        if kind is int and isinstance(v, bool):
-            ok = False
-        elif kind is str and isinstance(v, (int, float)) and not isinstance(v, bool):
+        if kind is int and isinstance(v, bool) or kind is str and isinstance(v, (int, float)) and not isinstance(v, bool):
             ok = False
         else:
             ok = isinstance(v, kind)
@@ -100,7 +99,7 @@ class Fields:
             else:
                 self.problems.error(mark, path, f"expected a mapping, got {type_name(item)}")
 
-    def sub(self, key: str, known: tuple[str, ...], required: bool = False) -> "Fields | None":
+    def sub(self, key: str, known: tuple[str, ...], required: bool = False) -> Fields | None:
         m = self.get(key, YMap, None, required)
         return Fields(m, self.at(key), self.problems, known) if m is not None else None
 

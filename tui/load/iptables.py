@@ -21,6 +21,7 @@ TABLES = {
 BUILTIN_TARGETS = {"ACCEPT", "DROP", "REJECT", "RETURN", "LOG", "MARK", "MASQUERADE", "SNAT", "DNAT", "KUBE-MARK-MASQ"}
 PROTOCOLS = {"tcp", "udp", "icmp", "sctp", "all"}
 CT_STATES = {"NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "SNAT", "DNAT"}
+CT_PRINT_ORDER = ("INVALID", "NEW", "RELATED", "ESTABLISHED", "UNTRACKED", "SNAT", "DNAT")  # as iptables -S prints them
 
 
 class RuleError(ValueError):
@@ -96,8 +97,11 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
         n, neg = neg, False
         return n
 
+    negatable = {"-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o", "--out-interface", "-p", "--protocol"}
     while i < len(args):
         a = args[i]
+        if neg and a not in negatable:
+            raise RuleError(f'"! {a}": negation is simulated only for -s, -d, -i, -o and -p')
         if a == "!":
             neg = True
         elif a in ("-t", "--table"):
@@ -109,6 +113,10 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
             chain = val()
             if op == "P":
                 target = val()
+            elif op == "I" and i + 1 < len(args) and args[i + 1].isdigit():
+                i += 1  # a rule number: only 1 (the head) is simulated
+                if args[i] != "1":
+                    raise RuleError("-I CHAIN N: only position 1 (the head of the chain) is simulated")
         elif a in ("-s", "--source", "-d", "--destination"):
             key = "src" if a in ("-s", "--source") else "dst"
             f[key + "_neg"] = negated()
@@ -143,6 +151,8 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
         elif a == "--probability":
             try:
                 f["probability"] = float(val())
+                if not 0 <= f["probability"] <= 1:
+                    raise ValueError
             except ValueError:
                 raise RuleError("--probability takes a number between 0 and 1") from None
         elif a == "--mark":
@@ -151,20 +161,25 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
             f["set_mark"] = _markmask(val())
         elif a == "--dst-type":
             f["dst_type"] = val().upper()
+            if f["dst_type"] != "LOCAL":
+                raise RuleError("only --dst-type LOCAL is simulated")
         elif a in ("-j", "--jump", "-g", "--goto"):
             target = val()
         elif a in ("--to-destination", "--to-source", "--to"):
             f["to_addr"], f["to_port"] = _to(val())
         elif a == "--to-ports":
-            f["to_port"] = _ports(val())[0]
+            f["to_port"] = _ports(val().replace("-", ":"))[0]
         elif a in ("--random", "--random-fully", "--reject-with", "--log-prefix"):
             if a in ("--reject-with", "--log-prefix"):
                 val()
         else:
             raise RuleError(f'unknown option "{a}"')
         i += 1
+    if neg:
+        raise RuleError('a trailing "!" negates nothing')
     if op is None or chain is None:
         raise RuleError("a rule needs -A CHAIN (or -I, -P, -N)")
+    f["insert"] = op == "I"
     if op == "N":
         return None
     if op == "P":
@@ -211,7 +226,7 @@ def format_rule(r: Rule) -> str:
         if r.dport:
             out.append("--dport " + (str(r.dport[0]) if r.dport[0] == r.dport[1] else f"{r.dport[0]}:{r.dport[1]}"))
     if r.ctstate:
-        out.append("-m conntrack --ctstate " + ",".join(sorted(r.ctstate)))
+        out.append("-m conntrack --ctstate " + ",".join(s for s in CT_PRINT_ORDER if s in r.ctstate))
     if r.mark_match:
         out.append(f"-m mark --mark {r.mark_match[0]:#x}/{r.mark_match[1]:#x}")
     if r.probability is not None:
@@ -219,7 +234,9 @@ def format_rule(r: Rule) -> str:
     out.append(f"-j {r.target}")
     if r.set_mark:
         out.append(f"--set-xmark {r.set_mark[0]:#x}/{r.set_mark[1]:#x}")
-    if r.to_addr is not None or r.to_port is not None:
+    if r.target == "MASQUERADE" and r.to_port is not None:
+        out.append(f"--to-ports {r.to_port}")
+    elif r.to_addr is not None or r.to_port is not None:
         where = str(r.to_addr) if r.to_addr is not None else ""
         if r.to_port is not None:
             where += f":{r.to_port}"

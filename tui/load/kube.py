@@ -25,6 +25,13 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "ConfigMap": (("v1",), True, "subdomain"),
     "Secret": (("v1",), True, "subdomain"),
     "ServiceAccount": (("v1",), True, "subdomain"),
+    "PersistentVolumeClaim": (("v1",), True, "subdomain"),
+    "PersistentVolume": (("v1",), False, "subdomain"),
+    "ResourceQuota": (("v1",), True, "subdomain"),
+    "LimitRange": (("v1",), True, "subdomain"),
+    "PodTemplate": (("v1",), True, "subdomain"),
+    "ReplicationController": (("v1",), True, "subdomain"),
+    "ControllerRevision": (("apps/v1",), True, "subdomain"),
     "Deployment": (("apps/v1",), True, "subdomain"),
     "ReplicaSet": (("apps/v1",), True, "subdomain"),
     "StatefulSet": (("apps/v1",), True, "subdomain"),
@@ -37,9 +44,16 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "CronJob": (("batch/v1",), True, "subdomain"),
 }
 KNOWN_GROUPS = {"v1", "apps/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1", "batch/v1", "kubenet/v1"}
+_GROUP_NAMES = {v.rpartition("/")[0] for v in KNOWN_GROUPS}  # "" for the core group
+
+
+def _other_group(api_version: str) -> bool:
+    """Another project's API group (``monitoring.coreos.com/v1``): its kinds are its own, not typos of ours."""
+    group = api_version.rpartition("/")[0]
+    return "." in group and group not in _GROUP_NAMES
 TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status", "data", "binaryData", "stringData", "type",
               "immutable", "subsets", "addressType", "endpoints", "ports", "secrets", "imagePullSecrets",
-              "automountServiceAccountToken", "handler", "overhead", "scheduling")
+              "automountServiceAccountToken", "handler", "overhead", "scheduling", "template", "revision")
 METADATA_FIELDS = ("name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
                    "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                    "ownerReferences", "finalizers", "managedFields", "selfLink")
@@ -59,9 +73,9 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
     """Validate one standard object's shape; None when it cannot be kept."""
     f = Fields(m, path, problems, TOP_FIELDS)
     spec = KINDS.get(kind)
-    if spec is None:
+    if spec is None or _other_group(api_version):
         close = did_you_mean(kind, all_kinds())
-        if api_version in KNOWN_GROUPS or close:
+        if api_version in KNOWN_GROUPS or (close and not _other_group(api_version)):
             f.error("kind", f'unknown kind "{kind}" for apiVersion {api_version}{close}')
             return None
         # A kind of another API group (a CRD, RBAC, ...): kept as it is, not simulated.

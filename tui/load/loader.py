@@ -16,9 +16,8 @@ from pathlib import Path
 
 from ..model.source import Mark
 from ..model.topology import ClusterConfig, Container, DockerBridge, Host, KubeObject, Topology
-from .errors import LoadError, Problem, Problems, did_you_mean
+from .errors import Problem, Problems, did_you_mean
 from .fields import type_name
-from .kube import read_object
 from .topology import TopologyDoc, is_unset, read_topology
 from .yamlsrc import SourceError, YList, YMap, read_documents
 
@@ -46,7 +45,7 @@ def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
     """Load ``paths`` (``texts`` may supply a file's contents instead of the disk)."""
     problems = Problems()
     docs: list[TopologyDoc] = []
-    objects: list[KubeObject] = []
+    objects: list[tuple[KubeObject, str]] = []  # with the path of the document, for a List's items
     files = expand(paths)
     for file in files:
         if texts is not None and file in texts:
@@ -103,12 +102,14 @@ def _document(value, mark: Mark, path: str, problems: Problems, docs: list, obje
             return
         docs.append(read_topology(value, path, problems))
         return
+    from .kube import read_object  # only files with Kubernetes objects pay for it
+
     obj = read_object(value, path, problems, api, kind)
     if obj is not None:
-        objects.append(obj)
+        objects.append((obj, path))
 
 
-def _assemble(docs: list[TopologyDoc], objects: list[KubeObject], files: list[str], problems: Problems) -> Topology:
+def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], files: list[str], problems: Problems) -> Topology:
     name = next((d.name for d in docs if d.name), None) or (Path(files[0]).stem if files else "empty")
     description = next((d.description for d in docs if d.description), "")
     networks = [n for d in docs for n in d.networks]
@@ -126,7 +127,7 @@ def _assemble(docs: list[TopologyDoc], objects: list[KubeObject], files: list[st
     seen_net: dict[str, Mark] = {}
     for n in networks:
         if n.name in seen_net:
-            problems.error(n.mark, f"{paths.get(n.mark, 'networks')}.name", f'duplicate network "{n.name}" (first at line {seen_net[n.name].line})')
+            problems.error(n.mark, f"{paths.get(n.mark, 'networks')}.name", f'duplicate network "{n.name}" (first at {seen_net[n.name]})')
         seen_net.setdefault(n.name, n.mark)
 
     # Top-level containers join their host; containers imply Docker's default bridge.
@@ -151,11 +152,11 @@ def _assemble(docs: list[TopologyDoc], objects: list[KubeObject], files: list[st
                 names[nm] = (mark, what)
     hosts = [_check_host(h, seen_net, paths, problems) for h in hosts]
     seen_obj: dict[str, Mark] = {}
-    for o in objects:
+    for o, opath in objects:
         if o.key in seen_obj and o.name:
-            problems.error(o.mark, "metadata.name", f'duplicate {o.kind} "{o.name}" (first at {seen_obj[o.key]})')
+            problems.error(o.mark, f"{opath}.metadata.name" if opath else "metadata.name", f'duplicate {o.kind} "{o.name}" (first at {seen_obj[o.key]})')
         seen_obj.setdefault(o.key, o.mark)
-    topo = Topology(name, tuple(networks), tuple(hosts), cluster, tuple(objects), tuple(files), description)
+    topo = Topology(name, tuple(networks), tuple(hosts), cluster, tuple(o for o, _ in objects), tuple(files), description)
     if not problems.errors:
         _check_network(topo, paths, fields, problems)
     return topo
@@ -172,8 +173,13 @@ def _docker_host(h: Host, more: list[Container], paths: dict, problems: Problems
         if is_unset(c.address):
             continue
         ip = c.address.ip
+        at = f"{paths.get(c.mark, 'containers')}.address"
         if ip not in docker.cidr:
-            problems.error(c.mark, f"{paths.get(c.mark, 'containers')}.address", f"{ip} is not in the Docker bridge network {docker.cidr}")
+            problems.error(c.mark, at, f"{ip} is not in the Docker bridge network {docker.cidr}")
+        elif ip in (docker.cidr.network_address, docker.cidr.broadcast_address):
+            problems.error(c.mark, at, f"{ip} is the network or broadcast address of {docker.cidr}, not a host address")
+        elif c.address.network.prefixlen not in (32, docker.cidr.prefixlen):
+            problems.error(c.mark, at, f"{c.address}: a container on {docker.bridge} has the bridge's prefix /{docker.cidr.prefixlen} (write {ip} or {ip}/{docker.cidr.prefixlen})")
         elif ip in used:
             problems.error(c.mark, f"{paths.get(c.mark, 'containers')}.address", f"duplicate address {ip} on {docker.bridge}")
         used.add(ip)

@@ -19,8 +19,7 @@ from ..model.topology import (
 )
 from .errors import Problems
 from .fields import Fields
-from .iptables import RuleError, parse_rule
-from .values import parse_cidr, parse_ifname, parse_interface_address, parse_ip, parse_name
+from .values import parse_cidr, parse_ifname, parse_interface_address, parse_ip, parse_name, parse_route_to
 from .yamlsrc import YMap
 
 TOPOLOGY_FIELDS = ("apiVersion", "kind", "metadata", "description", "networks", "hosts", "containers", "cluster")
@@ -159,7 +158,7 @@ def _route(f: Fields, doc: TopologyDoc) -> Route | None:
     to = None
     if to_text is not None:
         try:
-            to = parse_cidr(to_text)
+            to = parse_route_to(to_text)
         except ValueError as e:
             f.error("to", str(e))
     via = f.parse("via", parse_ip)
@@ -181,10 +180,11 @@ def _route(f: Fields, doc: TopologyDoc) -> Route | None:
     if to_text == "default" and via is not None and via.version == 6:
         to = ipaddress.IPv6Network("::/0")
     if rtype != "unicast" and (via is not None or dev is not None):
-        f.error("type", f"a {rtype} route takes no via or dev")
+        f.error("type", f"a {rtype} route takes no via or dev (ip route: Gateway, device and multipath can not be specified for this route type)")
         return None
     if rtype == "unicast" and via is None and dev is None:
-        f.problems.error(f.m.mark, f.path, "a route needs a gateway (via) or a device (dev)")
+        if f.m.get("via") is None and f.m.get("dev") is None:  # an invalid via or dev is reported already
+            f.problems.error(f.m.mark, f.path, "a route needs a gateway (via) or a device (dev)")
         return None
     r = Route(to, via, dev, metric, rtype, src, onlink, f.m.mark)
     doc.paths[f.m.mark] = f.path
@@ -193,6 +193,8 @@ def _route(f: Fields, doc: TopologyDoc) -> Route | None:
 
 
 def _rules(f: Fields) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
+    from .iptables import RuleError, parse_rule
+
     rules, policies = [], []
     for _, item, mark, p in f.items("iptables"):
         if not isinstance(item, str):
@@ -241,11 +243,12 @@ def _host(f: Fields, doc: TopologyDoc) -> Host | None:
             doc.paths[item.mark] = p
     docker = None
     if f.has("docker"):
-        d = f.sub("docker", DOCKER_FIELDS)
-        if d is not None:
-            docker = _docker(d)
-        elif f.m["docker"] is True or f.m["docker"] is None:
+        if f.m["docker"] is True or f.m["docker"] is None:
             docker = DockerBridge(mark=f.mark("docker"))
+        elif f.m["docker"] is not False:
+            d = f.sub("docker", DOCKER_FIELDS)
+            if d is not None:
+                docker = _docker(d)
     containers = []
     for _, item, p in f.maps("containers"):
         c = Fields(item, p, problems, CONTAINER_FIELDS)
@@ -282,6 +285,8 @@ def _docker(d: Fields) -> DockerBridge:
             ip = parse_ip(gw_text.split("/")[0])
             if ip not in cidr:
                 d.error("address", f"{ip} is not in the bridge network {cidr}")
+            elif ip in (cidr.network_address, cidr.broadcast_address):
+                d.error("address", f"{ip} is the network or broadcast address of {cidr}, not a host address")
             else:
                 gateway = ipaddress.IPv4Interface(f"{ip}/{cidr.prefixlen}")
         except ValueError as e:

@@ -85,12 +85,19 @@ def parse_interface_address(text: str) -> IPInterface:
     return iface
 
 
-def parse_cidr(text: str) -> IPNetwork:
-    """A network prefix; host bits must be zero, as ``ip route`` insists."""
+def parse_route_to(text: str) -> IPNetwork:
+    """A route's destination: ``default``, a prefix, or a bare address (a /32 host route)."""
     if text == "default":
         return DEFAULT_V4
+    return parse_cidr(text, bare=True)
+
+
+def parse_cidr(text: str, bare: bool = False) -> IPNetwork:
+    """A network prefix; host bits must be zero, as ``ip route`` insists."""
+    if "/" not in text and not bare:
+        raise ValueError(f'"{text}" needs a prefix length, like 10.0.0.0/8')
     try:
-        net = ipaddress.ip_network(text if "/" in text else text, strict=False)
+        net = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise ValueError(f'"{text}" is not a network prefix (like 10.0.0.0/8)') from None
     if int(net.network_address) != int(ipaddress.ip_interface(text).ip):

@@ -43,7 +43,7 @@ _constructor = yaml.constructor.SafeConstructor()
 class YMap(dict):
     """A mapping that remembers where it and each of its keys and values are."""
 
-    __slots__ = ("mark", "kmarks", "vmarks")
+    __slots__ = ("kmarks", "mark", "vmarks")
 
     def __init__(self, mark: Mark):
         super().__init__()
@@ -114,8 +114,20 @@ class _MergeKeyType:
 _MergeKey = _MergeKeyType()
 
 
+class _Duplicate:
+    """The key of a duplicate entry, whose value is dropped."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __str__(self) -> str:
+        return str(self.key)
+
+
 class _Frame:
-    __slots__ = ("value", "anchor", "weight", "key", "key_mark", "has_key", "is_map", "merged")
+    __slots__ = ("anchor", "has_key", "is_map", "key", "key_mark", "merged", "value", "weight")
 
     def __init__(self, value, anchor, is_map):
         self.value = value
@@ -148,7 +160,8 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
     """Parse every document of ``data``; returns ``(value, mark)`` pairs.
 
     Raises :class:`SourceError` with a located problem for syntax errors,
-    duplicate keys, forbidden tags, too deep nesting or alias bombs.
+    duplicate keys (every one of them), forbidden tags, too deep nesting or
+    alias bombs.
     """
     text = _check_binary(data, file) if isinstance(data, bytes) else data
     docs: list[tuple[object, Mark]] = []
@@ -158,6 +171,7 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
     doc_mark = Mark(file, 1, 1)
     root_set = False
     root = None
+    duplicates: list[Problem] = []
 
     def add(value, mark: Mark, weight: int, ev) -> None:
         nonlocal root, root_set
@@ -173,12 +187,15 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
                 m = top.value
                 if value is not _MergeKey and value in m and value not in top.merged:
                     first = m.kmarks[value]
-                    raise SourceError([Problem(mark, str(value), f"duplicate key {value!r} (first at line {first.line})")])
+                    duplicates.append(Problem(mark, _path(stack, value), f"duplicate key {value!r} (first at line {first.line})"))
+                    value = _Duplicate(value)  # keep reading to report every duplicate; its value is dropped
                 top.key, top.key_mark, top.has_key = value, mark, True
             else:
                 m = top.value
                 if top.key is _MergeKey:
                     _merge(m, value, mark, top.merged)
+                elif isinstance(top.key, _Duplicate):
+                    pass
                 else:
                     top.merged.discard(top.key)
                     m[top.key] = value
@@ -228,6 +245,8 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
             elif kind is yaml.DocumentEndEvent:
                 if root_set and root is not None:
                     docs.append((root, doc_mark if not isinstance(root, (YMap, YList)) else root.mark))
+    except SourceError as e:
+        raise SourceError(duplicates + e.problems) from None
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
         mark = _mark(file, m) if m is not None else Mark(file, 1, 1)
@@ -238,12 +257,25 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
             line = text.split("\n")[m.line] if m.line < text.count("\n") + 1 else ""
             if m.column < len(line) and line[m.column] == "\t":
                 msg = "a tab character cannot indent YAML: use spaces"
-        raise SourceError([Problem(mark, "yaml", msg)]) from None
+        raise SourceError(duplicates + [Problem(mark, "yaml", msg)]) from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked reader errors
         raise SourceError([Problem(Mark(file, 1, 1), "yaml", str(e))]) from None
     except RecursionError:  # pragma: no cover - guarded by MAX_DEPTH
         raise SourceError([Problem(Mark(file, 1, 1), "yaml", "nesting too deep")]) from None
+    if duplicates:
+        raise SourceError(duplicates)
     return docs
+
+
+def _path(stack: list[_Frame], key) -> str:
+    """The field path (``hosts[0].name``) of ``key`` in the innermost open mapping."""
+    path = ""
+    for frame in stack[:-1]:
+        if frame.is_map:
+            path = f"{path}.{frame.key}" if path else str(frame.key)
+        else:
+            path += f"[{len(frame.value)}]"
+    return f"{path}.{key}" if path else str(key)
 
 
 def _merge(target: YMap, value, mark: Mark, merged: set) -> None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Union
 
 from .source import NOWHERE, Mark
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
 DEFAULT_V4 = ipaddress.IPv4Network("0.0.0.0/0")
 DEFAULT_V6 = ipaddress.IPv6Network("::/0")
@@ -95,6 +94,7 @@ class Rule:
     set_mark: tuple[int, int] | None = None  # -j MARK --set-xmark value/mask
     dst_type: str | None = None  # -m addrtype --dst-type
     comment: str | None = None
+    insert: bool = False  # -I: at the head of the chain
     text: str = ""  # the rule as iptables -S prints it
     mark: Mark = _mark()
 

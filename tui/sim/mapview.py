@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .network import Network, NetNS
+from .network import NetNS, Network
 
 
 def _addrs(ns: NetNS, dev: str) -> str:

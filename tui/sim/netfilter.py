@@ -86,7 +86,8 @@ class Netfilter:
     def __init__(self, rules: tuple[Rule, ...] = (), policies: tuple[Policy, ...] = ()) -> None:
         self.chains: dict[tuple[str, str], list[Rule]] = {}
         for r in rules:
-            self.chains.setdefault((r.table, r.chain), []).append(r)
+            chain = self.chains.setdefault((r.table, r.chain), [])
+            chain.insert(0, r) if r.insert else chain.append(r)
         self.policies = {(p.table, p.chain): p.target for p in policies}
 
     def __bool__(self) -> bool:

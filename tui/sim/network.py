@@ -13,8 +13,6 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from ..model.source import NOWHERE, Mark
 from ..model.topology import Host, Interface, IPAddress, IPInterface, Policy, Route, Rule, Topology
 from .netfilter import Netfilter
@@ -81,6 +79,28 @@ class Segment:
     members: list[tuple[str, str]] = field(default_factory=list)  # (ns, dev) that receive frames
 
 
+class GraphSpec:
+    """The nodes and edges of the network graph, kept plain until someone asks for the graph."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict] = {}
+        self.edges: list[tuple[str, str, dict]] = []
+
+    def add_node(self, node: str, /, **attrs) -> None:
+        self.nodes[node] = attrs
+
+    def add_edge(self, a: str, b: str, /, **attrs) -> None:
+        self.edges.append((a, b, attrs))
+
+    def build(self):
+        import networkx as nx  # imported only when a graph is wanted: it costs ~80 ms at start-up
+
+        g = nx.Graph()
+        g.add_nodes_from(self.nodes.items())
+        g.add_edges_from(self.edges)
+        return g
+
+
 @dataclass
 class Network:
     """The compiled network: every namespace, device and segment, and the graph."""
@@ -88,9 +108,30 @@ class Network:
     topology: Topology
     namespaces: dict[str, NetNS]
     segments: dict[str, Segment]
-    graph: nx.Graph
+    spec: GraphSpec
     route_problems: list[tuple[str, RouteProblem]]
     seed: int = 0
+    _graph: object = field(default=None, repr=False)
+
+    @property
+    def graph(self):
+        """A :mod:`networkx` graph: ``ns:``, ``if:`` and ``seg:`` nodes; ``has``, ``port``, ``veth`` and ``bridge-port`` edges."""
+        if self._graph is None:
+            self._graph = self.spec.build()
+        return self._graph
+
+    def l2_neighbours(self, ns: str) -> set[str]:
+        """Namespaces one L2 segment away from ``ns`` (through a switch or a bridge)."""
+        import networkx as nx
+
+        g = self.graph
+        out = set()
+        for seg in (n for n in nx.descendants_at_distance(g, f"ns:{ns}", 2) if n.startswith("seg:")):
+            for dev in g.neighbors(seg):
+                for n in g.neighbors(dev):
+                    if n.startswith("ns:") and n != f"ns:{ns}":
+                        out.add(n[3:])
+        return out
 
     def device(self, ns: str, dev: str) -> Device:
         return self.namespaces[ns].devices[dev]
@@ -165,7 +206,7 @@ class _Builder:
     def __init__(self, topo: Topology, seed: int) -> None:
         self.topo = topo
         self.seed = seed
-        self.g = nx.Graph()
+        self.g = GraphSpec()
         self.namespaces: dict[str, NetNS] = {}
         self.segments: dict[str, Segment] = {}
         self.problems: list[tuple[str, RouteProblem]] = []

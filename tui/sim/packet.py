@@ -23,7 +23,7 @@ class Packet:
     src_mac: str | None = None
     dst_mac: str | None = None
 
-    def with_(self, **kw) -> "Packet":
+    def with_(self, **kw) -> Packet:
         return replace(self, **kw)
 
     def flow_key(self) -> str:
@@ -32,15 +32,16 @@ class Packet:
     def tuple(self) -> tuple:
         return (self.proto, self.src, self.sport, self.dst, self.dport)
 
-    def reversed(self) -> "Packet":
+    def reversed(self) -> Packet:
         return Packet(self.proto, self.dst, self.src, self.dport, self.sport)
 
     def endpoint(self, which: str) -> str:
         addr = self.src if which == "src" else self.dst
         port = self.sport if which == "src" else self.dport
+        text = "?" if addr is None else str(addr)  # no source chosen (no route): "?", not "None"
         if port is None or self.proto == "icmp":
-            return str(addr)
-        return f"[{addr}]:{port}" if addr is not None and addr.version == 6 else f"{addr}:{port}"
+            return text
+        return f"[{text}]:{port}" if addr is not None and addr.version == 6 else f"{text}:{port}"
 
     def summary(self) -> str:
         head = self.proto.upper()

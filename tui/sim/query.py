@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from ..model.topology import IPAddress
-from .network import Network, NetNS
+from .network import NetNS, Network
 from .packet import EPHEMERAL_PORT, Packet
 from .routing import REJECT_TYPES, KernelRoute, route_n_rows, select_source
 from .trace import Trace, Walker
@@ -120,6 +120,8 @@ def route_get(net: Network, ns: NetNS, ip: IPAddress) -> dict:
     out = _route_dict(r)
     if r.type == "local":
         out["dev"] = "lo"
+    if not r.uses_gateway:
+        out["via"] = None  # the gateway is our own address: the kernel sends straight to ip
     out["src"] = str(select_source(ns.tables, r, ip, ns.addresses())) if r.type not in REJECT_TYPES else None
     err = {"blackhole": "Invalid argument", "unreachable": "No route to host", "prohibit": "Permission denied"}.get(r.type)
     return {"ip": str(ip), "route": out, "error": err}

@@ -33,6 +33,9 @@ class KernelRoute:
     src: IPAddress | None = None
     table: str = "main"
     onlink: bool = False
+    # False when the gateway is an address of this host (or in 127.0.0.0/8): the kernel resolves
+    # that nexthop with scope host and sends straight to the destination (rt_uses_gateway = 0).
+    uses_gateway: bool = True
     origin: Route | None = field(default=None, compare=False, repr=False)
 
     def ip_route(self, with_table: bool = False) -> str:
@@ -158,17 +161,31 @@ class Tables:
     main: RouteTable
     addresses: dict[IPAddress, str]  # local address -> device
 
-    def lookup(self, addr: IPAddress) -> KernelRoute | None:
-        """What ``ip route get ADDR`` picks: the local table first, then main."""
-        return self.local.lookup(addr) or self.main.lookup(addr)
+    def lookup(self, addr: IPAddress, min_scope: int = 0, dev: str | None = None) -> KernelRoute | None:
+        """What ``ip route get ADDR`` picks.
+
+        IPv4: the longest prefix of both tables, ``local``'s first on a tie.
+        Without policy rules the kernel keeps ``local`` and ``main`` in one trie
+        (fib_trie's merged tables), so a main route inside 127.0.0.0/8 longer
+        than /8 wins over ``local 127.0.0.0/8``. IPv6: ``local`` first, then ``main``.
+        """
+        loc = self.local.lookup(addr, min_scope, dev)
+        main = self.main.lookup(addr, min_scope, dev)
+        if addr.version == 6:
+            return loc or main
+        if loc is None or (main is not None and main.to.prefixlen > loc.to.prefixlen):
+            return main
+        return loc
 
     def is_local(self, addr: IPAddress) -> bool:
-        r = self.local.lookup(addr)
+        r = self.lookup(addr)
         return r is not None and r.type == "local"
 
 
 LOOPBACK = ipaddress.IPv4Interface("127.0.0.1/8")
 LOOPBACK6 = ipaddress.IPv6Interface("::1/128")
+_ZERONET = ipaddress.IPv4Network("0.0.0.0/8")
+_LBCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
 def build_tables(interfaces: list[tuple[str, tuple[IPInterface, ...], int]], routes: tuple[Route, ...]) -> tuple[Tables, list[RouteProblem]]:
@@ -186,15 +203,19 @@ def build_tables(interfaces: list[tuple[str, tuple[IPInterface, ...], int]], rou
         primaries: list[IPInterface] = []
         for a in addrs:
             addresses.setdefault(a.ip, dev)
-            secondary = any(p.network == a.network for p in primaries)
+            # A secondary address (same subnet as an earlier one) gets its local
+            # route with the primary as prefsrc, and no prefix or broadcast
+            # route of its own (fib_add_ifaddr).
+            prim = next((p for p in primaries if p.network == a.network), None)
+            secondary = prim is not None
             if not secondary:
                 primaries.append(a)
+                prim = a
             if a.version == 4:
                 if dev == "lo":
                     local.add(KernelRoute(a.network, dev, proto="kernel", scope="host", type="local", src=a.ip, table="local"))
-                else:
-                    local.add(KernelRoute(ipaddress.ip_network(a.ip), dev, proto="kernel", scope="host", type="local", src=a.ip, table="local"))
-                if a.network.prefixlen < 31:
+                local.add(KernelRoute(ipaddress.ip_network(a.ip), dev, proto="kernel", scope="host", type="local", src=prim.ip, table="local"))
+                if a.network.prefixlen < 31 and not secondary:
                     local.add(KernelRoute(ipaddress.ip_network(a.network.broadcast_address), dev, proto="kernel", scope="link", type="broadcast", src=a.ip, table="local"))
                 if a.network.prefixlen < 32 and not secondary and dev != "lo":
                     main.add(KernelRoute(a.network, dev, proto="kernel", metric=metric, scope="link", src=a.ip))
@@ -237,14 +258,33 @@ def _accept(r: Route, t: Tables, devs: set[str]) -> tuple[KernelRoute | None, st
     if r.onlink:
         if r.dev is None:
             return None, "onlink needs a device (dev)"
+        if r.via.version == 4:
+            # fib_check_nh_v4_gw: an onlink gateway must be of type unicast
+            # (inet_addr_type_dev_table), not an address of this namespace, nor
+            # a broadcast, multicast or 0.0.0.0/8 address.
+            hit = t.lookup(r.via)
+            if r.via.is_multicast or r.via in _ZERONET or r.via == _LBCAST or (hit is not None and hit.type in ("local", "broadcast")):
+                return None, f"Nexthop has invalid gateway: {r.via} is not a unicast address"
         return KernelRoute(r.to, r.dev, r.via, metric, src=r.src, onlink=True, origin=r), None
-    # fib_check_nh: the gateway must resolve through a route of scope link or
-    # narrower (a connected route), on the given device if one is named.
-    via_route = t.local.lookup(r.via, SCOPES["link"], r.dev) or t.main.lookup(r.via, SCOPES["link"], r.dev)
+    if r.via.version == 6:
+        # ip6_validate_gw: a link-local gateway needs only its device; any other
+        # must resolve through a route without a gateway (IPv6 routes have no scope).
+        if r.via.is_link_local and r.dev is not None:
+            return KernelRoute(r.to, r.dev, r.via, metric, src=r.src, origin=r), None
+        via_route = t.main.lookup(r.via, 0, r.dev)
+        if via_route is not None and via_route.via is not None:
+            via_route = None
+    else:
+        # fib_check_nh: the gateway must resolve through a route of scope link or
+        # narrower (a connected route), on the given device if one is named.
+        via_route = t.lookup(r.via, SCOPES["link"], r.dev)
     if via_route is None or via_route.type not in ("unicast", "local"):
         on = f" on {r.dev}" if r.dev else ""
+        if r.via.version == 6:  # ip6_route_check_nh answers EHOSTUNREACH
+            return None, f"RTNETLINK answers: No route to host (gateway {r.via} is not reachable through a connected route{on})"
         return None, f"Nexthop has invalid gateway: {r.via} is not reachable through a connected route{on}"
-    return KernelRoute(r.to, r.dev or via_route.dev, r.via, metric, src=r.src, origin=r), None
+    own = via_route.type == "local" and r.via.version == 4
+    return KernelRoute(r.to, r.dev or via_route.dev, r.via, metric, src=r.src, uses_gateway=not own, origin=r), None
 
 
 def select_source(t: Tables, route: KernelRoute, dst: IPAddress, dev_addresses: dict[str, tuple[IPInterface, ...]]) -> IPAddress | None:
@@ -253,10 +293,13 @@ def select_source(t: Tables, route: KernelRoute, dst: IPAddress, dev_addresses: 
         return route.src
     if route.type == "local":
         return dst
-    target = route.via if route.via is not None else dst
+    # IPv4 (inet_select_addr(dev, gateway or 0, scope)): the device's address
+    # whose subnet holds the gateway, else its first one; a route without a
+    # gateway takes the first, whatever the destination.
+    target = route.via if route.via is not None else dst if dst.version == 6 else None
     addrs = [a for a in dev_addresses.get(route.dev or "", ()) if a.version == dst.version]
     for a in addrs:
-        if target in a.network:
+        if target is not None and target in a.network:
             return a.ip
     if addrs:
         return addrs[0].ip
@@ -282,15 +325,13 @@ def route_n_rows(main: RouteTable, names: bool = False, gateways: frozenset = fr
                 dst = "link-local"
             if r.via is not None and r.via in gateways:
                 gw = "_gateway"
-        flags = "U"
-        if r.via is not None:
-            flags += "G"
-        if r.to.prefixlen == 32:
-            flags += "H"
-        if r.type in REJECT_TYPES:
-            flags = "!" + ("H" if r.to.prefixlen == 32 else "")
-        iface = r.dev if r.dev else "*" if r.type in REJECT_TYPES else "-"
-        if r.type in REJECT_TYPES:
-            iface = "-" if r.type != "blackhole" else "*"
-        rows.append(f"{dst:<15} {gw:<15} {str(r.to.netmask):<15} {flags:<5} {r.metric:<6} {0:<3} {0:>6} {iface}")
+        host = "H" if r.to.prefixlen == 32 else ""
+        if r.type in ("unreachable", "prohibit"):
+            # The kernel flags these RTF_REJECT; net-tools prints them with "!"
+            # and dashes for gateway, Ref and Iface (a blackhole is a plain "U" route with no device, "*").
+            rows.append(f"{dst:<15} {'-':<15} {r.to.netmask!s:<15} {'!' + host:<5} {r.metric:<6} -  {0:>7} -")
+            continue
+        flags = "U" + ("G" if r.via is not None else "") + host
+        iface = r.dev if r.dev else "*"
+        rows.append(f"{dst:<15} {gw:<15} {r.to.netmask!s:<15} {flags:<5} {r.metric:<6} {0:<3} {0:>6} {iface}")
     return rows

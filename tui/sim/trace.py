@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..model.topology import IPAddress
 from .netfilter import MatchContext, Verdict
-from .network import Network, NetNS
+from .network import NetNS, Network
 from .packet import Packet
 from .routing import REJECT_TYPES, KernelRoute, select_source
 
@@ -59,7 +59,7 @@ class Trace:
     packet: Packet  # as it was sent
     source: str
     delivered_to: str | None = None
-    reply: "Trace | None" = None
+    reply: Trace | None = None
 
     @property
     def delivered(self) -> bool:
@@ -175,11 +175,12 @@ class Walker:
                 hop.decision = f"{pkt.dst} is not an address of {ns.name}"
                 raise _Drop(f"forwarding disabled: {ns.name} is not a router (net.ipv4.ip_forward = 0) and {pkt.dst} is not its address")
             route = self._route(ns, ns.tables.main.lookup(pkt.dst), pkt, hop)
-            if pkt.ttl <= 1:
-                hop.decision = route.ip_route()
-                raise _Drop(f"TTL exceeded in {ns.name} (ICMP time exceeded sent to {pkt.src})")
-            pkt = pkt.with_(ttl=pkt.ttl - 1)
             hop.decision = route.ip_route()
+            hop.out = route.dev
+            if pkt.ttl <= 1:
+                raise _Drop(f"TTL exceeded in {ns.name} (ICMP time exceeded sent to {pkt.src})")
+            pkt = pkt.with_(ttl=pkt.ttl - 1)  # ip_forward() decrements before the FORWARD hook
+            hop.packet = pkt
             self._filter(ns, "FORWARD", pkt, self._ctx(ns, in_dev, route.dev, state), hop)
         else:
             route = self._route(ns, ns.tables.lookup(pkt.dst), pkt, hop)
@@ -195,6 +196,7 @@ class Walker:
                 if pkt.dst != before:
                     route = self._route(ns, ns.tables.lookup(pkt.dst), pkt, hop)
             hop.decision = route.ip_route() if route.type != "local" else route.ip_route(with_table=True)
+            hop.out, hop.packet = (route.dev if route.type != "local" else "lo"), pkt
             self._filter(ns, "OUTPUT", pkt, self._ctx(ns, None, route.dev, state), hop)
             if route.type == "local":
                 hop.out = "lo"
@@ -216,7 +218,7 @@ class Walker:
         if out.segment is None:
             hop.packet = pkt
             raise _Drop(f"{route.dev} of {ns.name} is not connected to any network")
-        nexthop = route.via if route.via is not None else pkt.dst
+        nexthop = route.via if route.via is not None and route.uses_gateway else pkt.dst
         owner = self.net.arp(out.segment, nexthop)
         if owner is None:
             hop.packet = pkt.with_(src_mac=out.mac)
