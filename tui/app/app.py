@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -10,31 +11,35 @@ from textual.screen import Screen
 
 from ..edit import Workspace
 from ..load import LoadError
-from .screens.help import HelpScreen
 from .screens.main import MainScreen
 
 
 class KubenetApp(App[None]):
     """kubenet-tui's dashboard over a :class:`Workspace`."""
 
-    CSS_PATH = "styles/app.tcss"
+    CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"
     TITLE = "kubenet-tui"
     BINDINGS = [
         Binding("q", "quit_app", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
     ]
 
-    def __init__(self, workspace: Workspace, animate_traces: bool = True) -> None:
+    def __init__(self, workspace: Workspace, animate_traces: bool = True, test_mode: bool = False) -> None:
         super().__init__()
         self.workspace = workspace
         self.animate_traces = animate_traces
+        self.blink_cursors = not test_mode
+        if test_mode:
+            self.animation_level = "none"
 
-    def on_mount(self) -> None:
-        self.push_screen(MainScreen())
+    def get_default_screen(self) -> Screen:
+        # The dashboard is the app's base screen, so the very first frame is the dashboard.
+        self._main = MainScreen()
+        return self._main
 
     @property
     def main(self) -> MainScreen:
-        return self.get_screen("main")  # type: ignore[return-value]
+        return self._main
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         from textual.widgets import Input
@@ -45,14 +50,15 @@ class KubenetApp(App[None]):
 
     # -- actions --------------------------------------------------------------
     def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         seen: dict[str, str] = {}
-        for key, active in self.screen.active_bindings.items():
-            b = active.binding
-            if b.description and b.action not in {v for v in seen.values()}:
-                name = b.key_display or key
-                seen.setdefault(name, b.description)
+        own = [(b.key, b) for b in getattr(type(self.screen), "BINDINGS", []) if isinstance(b, Binding)]
+        for key, b in own + [(k, a.binding) for k, a in self.screen.active_bindings.items()]:
+            if b.description:
+                seen.setdefault(b.key_display or key, b.description)
         pairs = sorted(seen.items(), key=lambda kv: kv[1].lower())
         pairs.append(("ctrl+p", "Command palette"))
         self.push_screen(HelpScreen(pairs, f"Keys of this screen ({self.screen.__class__.__name__.replace('Screen', '') or 'main'})"))
@@ -95,6 +101,9 @@ class KubenetApp(App[None]):
                                         lambda action=b.action: self.call_later(screen.run_action, action))
 
 
-def create_app(paths: list[str], animate_traces: bool = True) -> KubenetApp:
-    """The app over ``paths``; raises :class:`LoadError` for files that do not load."""
-    return KubenetApp(Workspace(paths), animate_traces=animate_traces)
+def create_app(paths: list[str], animate_traces: bool = True, test_mode: bool = False) -> KubenetApp:
+    """The app over ``paths``; raises :class:`LoadError` for files that do not load.
+
+    ``test_mode`` stops cursors blinking and animations, for stable snapshots.
+    """
+    return KubenetApp(Workspace(paths), animate_traces=animate_traces, test_mode=test_mode)

@@ -10,8 +10,8 @@ right field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 class EditRefused(ValueError):
@@ -21,7 +21,7 @@ class EditRefused(ValueError):
 @dataclass
 class Edit:
     label: str
-    change: Callable[["Edit", dict], None]
+    change: Callable[[Edit, dict], None]
     path: str = ""
     notes: list[str] = field(default_factory=list)
 

@@ -15,13 +15,13 @@ import copy
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
-from ..load import LoadError, Loaded, expand, load
+from ..load import Loaded, LoadError, expand, load
 from ..load.errors import Problem
 from ..load.yamlsrc import SourceError, plain, read_documents
 

@@ -7,14 +7,17 @@ field, or ``None`` when the change is made.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList, Suggester
+from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Static
+
+from ..widgets.inputs import TextInput
 
 
 @dataclass
@@ -34,6 +37,7 @@ Submit = Callable[[dict], "dict[str, str] | None"]
 class FormScreen(ModalScreen[bool]):
     """A titled list of fields; errors appear under the field they concern."""
 
+    CSS_PATH = Path(__file__).parent.parent / "styles" / "dialogs.tcss"
     BINDINGS = [("escape", "cancel", "Cancel"), ("ctrl+s", "submit", "Submit")]
 
     def __init__(self, title: str, fields: list[Field], submit: Submit, hint: str = "", form_id: str = "form") -> None:
@@ -44,7 +48,7 @@ class FormScreen(ModalScreen[bool]):
         self.hint = hint
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        with Vertical(classes="dialog"):
             yield Label(self.form_title, classes="title")
             for f in self.fields:
                 if f.kind == "bool":
@@ -52,7 +56,7 @@ class FormScreen(ModalScreen[bool]):
                 else:
                     yield Label(f.label, classes="field-label")
                     suggester = f.suggester or (SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None)
-                    yield Input(value=str(f.value or ""), placeholder=f.placeholder, id=f"f-{f.key}", suggester=suggester)
+                    yield TextInput(value=str(f.value or ""), placeholder=f.placeholder, id=f"f-{f.key}", suggester=suggester)
                 yield Static("", id=f"e-{f.key}", classes="field-error")
             yield Static("", id="form-error", classes="form-error")
             yield Static(self.hint or "Enter submits · Tab next field · → accepts a completion · Esc cancels", classes="hint")

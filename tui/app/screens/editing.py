@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from ...edit import edits
-from ..forms.choice import ChoiceScreen
-from ..forms.confirm import ConfirmScreen
 from ..forms.form import Field, FormScreen
-from ..forms.paths import PathSuggester
 
 
 def _route_to(r) -> str:
@@ -83,6 +79,8 @@ class EditingMixin:
 
     # -- add / edit / delete ----------------------------------------------------
     def action_add(self) -> None:
+        from ..forms.choice import ChoiceScreen
+
         host = self._host_of(self.selected)
         choices = [("network", "Network (a switch)"), ("host", "Host")]
         if host:
@@ -104,6 +102,8 @@ class EditingMixin:
         self.open_form(item.kind, self._host_of(item), item)
 
     def open_form(self, kind: str, host: str | None, item) -> None:
+        from ...edit import edits
+
         topo = self.workspace.loaded.topology
         h = topo.host(host) if host else None
         networks = [n.name for n in topo.networks]
@@ -111,13 +111,13 @@ class EditingMixin:
             n = next((x for x in topo.networks if item and x.name == item.name), None)
             fields = [Field("name", "Name", n.name if n else "", "e.g. lan"),
                       Field("cidr", "CIDR (optional)", str(n.cidr) if n and n.cidr else "", "e.g. 192.168.1.0/24")]
-            edit = lambda v: edits.upsert_network(n.name if n else None, v)  # noqa: E731
+            edit = lambda v: edits.upsert_network(n.name if n else None, v)
             title = f"{'Edit' if n else 'Add'} network"
         elif kind == "host":
             fields = [Field("name", "Name", h.name if item and h else "", "e.g. system-a"),
                       Field("forwarding", "Forwarding (a router: net.ipv4.ip_forward = 1)", "true" if item and h and h.forwarding else "false", kind="bool")]
             old = h.name if item and h else None
-            edit = lambda v: edits.upsert_host(old, v)  # noqa: E731
+            edit = lambda v: edits.upsert_host(old, v)
             title = f"{'Edit' if old else 'Add'} host"
         elif kind == "interface":
             i = next((x for x in h.interfaces if item and item.kind == "interface" and x.name == item.name), None)
@@ -125,7 +125,7 @@ class EditingMixin:
                       Field("network", "Network (switch)", (i.network or "") if i else (networks[0] if networks else ""), "", networks),
                       Field("address", "Address with prefix", " ".join(map(str, i.addresses)) if i else "", "e.g. 192.168.1.10/24"),
                       Field("metric", "Metric of its connected route (optional)", str(i.metric) if i and i.metric else "", "e.g. 600")]
-            edit = lambda v: edits.upsert_interface(host, i.name if i else None, v)  # noqa: E731
+            edit = lambda v: edits.upsert_interface(host, i.name if i else None, v)
             title = f"{'Edit' if i else 'Add'} interface on {host}"
         elif kind == "route":
             r = h.routes[item.index] if item and item.kind == "route" and item.index is not None else None
@@ -135,23 +135,26 @@ class EditingMixin:
                       Field("dev", "Device (optional)", r.dev or "" if r else "", "", devs),
                       Field("metric", "Metric (optional)", str(r.metric) if r and r.metric else "", "e.g. 100")]
             index = item.index if r else None
-            edit = lambda v: edits.upsert_route(host, index, v)  # noqa: E731
+            edit = lambda v: edits.upsert_route(host, index, v)
             title = f"{'Edit' if r else 'Add'} route on {host}"
         elif kind == "docker":
             d = h.docker
             fields = [Field("bridge", "Bridge", d.bridge if d else "docker0"),
                       Field("cidr", "Network", str(d.cidr) if d else "172.17.0.0/16")]
-            edit = lambda v: edits.set_docker(host, v)  # noqa: E731
+            edit = lambda v: edits.set_docker(host, v)
             title = f"Docker bridge on {host}"
         else:  # container
             c = next((x for x in h.containers if item and item.kind == "container" and x.name == item.name), None)
             fields = [Field("name", "Name", c.name if c else "", "e.g. web"),
                       Field("address", "Address (optional: Docker assigns the next free one)", str(c.address.ip) if c else "", "e.g. 172.17.0.5")]
-            edit = lambda v: edits.upsert_container(host, c.name if c else None, v)  # noqa: E731
+            edit = lambda v: edits.upsert_container(host, c.name if c else None, v)
             title = f"{'Edit' if c else 'Add'} container on {host}"
         self.app.push_screen(FormScreen(title, fields, lambda v: self.apply(edit(v)), form_id=f"{kind}-form"))
 
     def action_delete(self) -> None:
+        from ...edit import edits
+        from ..forms.confirm import ConfirmScreen
+
         item = self.selected
         if item is None or item.kind not in self.EDITABLE:
             return
@@ -188,6 +191,8 @@ class EditingMixin:
         self.notify(f"Saved {', '.join(written)}" if written else "Nothing to save", timeout=3)
 
     def action_save_as(self) -> None:
+        from ..forms.paths import PathSuggester
+
         def submit(v: dict) -> dict | None:
             path = v["path"].strip()
             if not path:
@@ -207,6 +212,9 @@ class EditingMixin:
                                         submit, form_id="save-as-form"))
 
     def action_open(self) -> None:
+        from ..forms.confirm import ConfirmScreen
+        from ..forms.paths import PathSuggester
+
         def submit(v: dict) -> dict | None:
             path = v["path"].strip()
             if not path:

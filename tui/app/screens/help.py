@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -19,6 +21,7 @@ def key_name(key: str) -> str:
 class HelpScreen(ModalScreen[None]):
     """Lists the bindings active where help was asked for, with what they do."""
 
+    CSS_PATH = Path(__file__).parent.parent / "styles" / "dialogs.tcss"
     BINDINGS = [("escape", "close", "Close"), ("question_mark", "close", "Close"), ("q", "close", "Close")]
 
     def __init__(self, bindings: list[tuple[str, str]], title: str = "Keys") -> None:

@@ -14,10 +14,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from ...edit import EditError
-from ...edit.edits import EditRefused
 from ...sim.network import compile_topology
 from ..widgets.dns_pane import DnsPane
+from ..widgets.inputs import TextInput
 from ..widgets.routes_pane import RoutesPane
 from ..widgets.topology_tree import Item, TopologyTree
 from ..widgets.trace_pane import TracePane
@@ -67,7 +66,7 @@ class MainScreen(EditingMixin, Screen):
         with Horizontal(id="body"):
             with Vertical(id="left", classes="pane") as left:
                 left.border_title = "Topology"
-                yield Input(placeholder="filter (esc clears)", id="filter")
+                yield TextInput(placeholder="filter (esc clears)", id="filter")
                 yield TopologyTree(id="tree")
             with Vertical(id="right"):
                 yield RoutesPane(id="routes", classes="pane")
@@ -76,8 +75,10 @@ class MainScreen(EditingMixin, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.refresh_model()
         self.query_one(TopologyTree).focus()
+        self.net = compile_topology(self.workspace.loaded.topology)  # ready for the first key
+        # The panes paint first; the model fills them a frame later.
+        self.call_after_refresh(self.refresh_model)
 
     # -- the model ----------------------------------------------------------
     def refresh_model(self) -> None:
@@ -203,6 +204,9 @@ class MainScreen(EditingMixin, Screen):
 
     def apply(self, edit) -> dict[str, str] | None:
         """Apply an edit; None when done, else messages by form field."""
+        from ...edit import EditError
+        from ...edit.edits import EditRefused
+
         try:
             self.workspace.edit(edit)
         except EditRefused as e:

@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
 from ...sim.network import NetNS
-from ...sim.query import route_get, route_get_line
 from ...sim.routing import route_n_rows
+from .inputs import TextInput
 
 
 class RoutesPane(VerticalScroll):
@@ -27,7 +27,7 @@ class RoutesPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(id="routes-body")
-        yield Input(placeholder="lookup: type an IP (l)", id="lookup")
+        yield TextInput(placeholder="lookup: type an IP (l)", id="lookup")
 
     def show(self, net, ns: NetNS | None) -> None:
         self.net, self.ns = net, ns
@@ -60,6 +60,8 @@ class RoutesPane(VerticalScroll):
             except ValueError:
                 lookup_line = Text(f"{self.lookup_text!r} is not an IP address", style="red")
             else:
+                from ...sim.query import route_get, route_get_line
+
                 res = route_get(self.net, ns, ip)
                 winner = ns.tables.lookup(ip)
                 style = "bold green" if res["route"] is not None and not res.get("error") else "bold red"

@@ -158,10 +158,10 @@ class TopologyTree(Tree[Item]):
                 if self._keep(text):
                     add(group, "object", text, "", Item("object", o.key), True)
         root.expand()
+        if want is None and keep is None:
+            want = next(self._nodes_of_kind(root, "host"), root)
         if want is not None:
-            self.move_cursor(want)
-        elif keep is None:
-            self.move_cursor(root)
+            self.call_after_refresh(self.move_cursor, want)
 
     def _host(self, group: TreeNode, h: Host, add) -> None:
         net = self._net
@@ -191,6 +191,12 @@ class TopologyTree(Tree[Item]):
                         f"{h.name}/{h.docker.bridge}" in self.path)
             for c in h.containers:
                 add(dnode, "container", c.name, str(c.address), Item("container", c.name, host=h.name), True, c.name in self.path)
+
+    def _nodes_of_kind(self, node: TreeNode, kind: str):
+        for child in node.children:
+            if child.data is not None and child.data.kind == kind:
+                yield child
+            yield from self._nodes_of_kind(child, kind)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from ...sim.trace import Hop, Trace
+if TYPE_CHECKING:
+    from ...sim.trace import Hop, Trace
 
 SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1)
 
@@ -136,7 +139,7 @@ class TracePane(VerticalScroll):
             t.append("No trace yet. Press ", style="grey62")
             t.append("t", style="bold")
             t.append(" to send a packet: source, destination, port and protocol.\n", style="grey62")
-            t.append("It then plays hop by hop: space plays/pauses, ←/→ step, +/- speed, enter expands every hop.", style="grey62")
+            t.append("It then plays hop by hop: space plays/pauses, ←/→ step, +/- speed, x expands every hop.", style="grey62")
             self.update(t)
             self.post_message(self.Stepped(set()))
             return

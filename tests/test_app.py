@@ -1,0 +1,297 @@
+"""Pilot tests of the dashboard: state and behaviour after keys, not pictures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tui.app.app import create_app
+from tui.app.screens.main import MainScreen
+from tui.app.widgets.topology_tree import TopologyTree
+from tui.app.widgets.trace_pane import TracePane
+from tui.load import load
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPO = ROOT / "topologies"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    for f in TOPO.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def app_for(name="default.yaml"):
+    return create_app([name], animate_traces=False, test_mode=True)
+
+
+def routes_text(app) -> str:
+    return str(app.screen.query_one("#routes-body").render())
+
+
+def trace_text(app) -> str:
+    return str(app.screen.query_one("#trace-body").render())
+
+
+async def add_route(pilot, to, via):
+    # laptop is selected at start; the add menu lists network, host, interface, route, ...
+    await pilot.press("a", "down", "down", "down", "enter")
+    await pilot.pause()
+    await pilot.press(*to, "tab", *via, "enter")
+    await pilot.pause()
+
+
+async def test_four_panes_and_titles(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        titles = {w.border_title for w in screen.query(".pane")}
+        assert {"Topology", "Routes", "DNS", "Trace"} <= titles
+        for w in screen.query(".pane"):
+            assert w.region.width > 0 and w.region.height > 0
+        assert "default via 192.168.1.1 dev wlp0s20f3 metric 600" in routes_text(app)
+        assert app.title == "kubenet-tui · office"
+
+
+async def test_selection_drives_routes(workdir):
+    app = app_for("03-docker-bridge.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1" in routes_text(app)
+        assert "-j MASQUERADE" in routes_text(app)  # NAT rules of the host
+        tree = app.screen.query_one(TopologyTree)
+        node = next(tree._nodes_of_kind(tree.root, "container"))
+        tree.move_cursor(node)
+        await pilot.pause()
+        assert app.screen.selected.name == "container-a"
+        assert "default via 172.17.0.1 dev eth0" in routes_text(app)
+
+
+async def test_route_format_toggle_and_lookup(workdir):
+    app = app_for("02-router-gateway.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        assert "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface" in routes_text(app)
+        await pilot.press("r", "l", *"8.8.8.8")
+        await pilot.pause()
+        text = routes_text(app)
+        assert "8.8.8.8 via 192.168.1.1 dev wlp0s20f3 src 192.168.1.10" in text
+
+
+async def test_trace_plays_and_steps(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.press(*"laptop", "tab", *"docker-host:8080", "enter")
+        await pilot.pause()
+        pane = app.screen.query_one(TracePane)
+        assert pane.trace is not None and pane.trace.delivered
+        assert pane.step == 0 and not pane.playing  # animate_traces=False: starts paused
+        await pilot.press("right", "right")
+        assert pane.step == 2
+        await pilot.press("left")
+        assert pane.step == 1
+        await pilot.press("space")
+        assert pane.playing
+        await pilot.press("space")
+        assert not pane.playing
+        before = pane.speed
+        await pilot.press("plus")
+        assert pane.speed < before
+        await pilot.press("minus", "minus")
+        assert pane.speed > before
+        for _ in range(30):
+            await pilot.press("right")
+        assert pane.step == len(pane.rows) - 1
+        assert "reply DELIVERED to laptop" in trace_text(app)
+        tree = app.screen.query_one(TopologyTree)
+        assert {"laptop", "router", "docker-host", "web"} <= tree.path
+
+
+async def test_trace_form_reports_unknown_names(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("t", *"lapto", "tab", *"web", "enter")
+        await pilot.pause()
+        assert app.screen.id == "trace-form"
+        assert 'did you mean "laptop"' in str(app.screen.query_one("#e-src").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_add_route_changes_routes_and_trace_then_undo(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.run_trace({"src": "laptop", "dst": "10.9.9.9", "proto": "icmp", "port": None})
+        await pilot.pause()
+        assert screen.query_one(TracePane).trace.hops[2].node == "router"
+        await add_route(pilot, "10.9.0.0/16", "192.168.1.50")
+        assert app.workspace.dirty
+        assert "10.9.0.0/16 via 192.168.1.50 dev wlp0s20f3" in routes_text(app)
+        t = screen.query_one(TracePane).trace
+        assert t.hops[2].node == "printer"  # the edit re-ran the trace
+        assert "forwarding disabled" in t.reason
+        assert "unsaved" in app.sub_title
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "10.9.0.0/16" not in routes_text(app)
+        assert screen.query_one(TracePane).trace.hops[2].node == "router"
+        assert not app.workspace.dirty
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert "10.9.0.0/16 via 192.168.1.50" in routes_text(app)
+
+
+async def test_invalid_route_shows_loader_message_inline(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await add_route(pilot, "10.0.0.0/8", "10.9.9.9")
+        assert app.screen.id == "route-form"
+        err = str(app.screen.query_one("#e-via").render())
+        assert "Nexthop has invalid gateway" in err
+        await pilot.press("escape")
+        assert not app.workspace.dirty
+
+
+async def test_add_host_network_interface_container(workdir):
+    app = app_for("01-switch.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("a", "down", "enter", *"system-c", "enter")  # host
+        await pilot.pause()
+        assert app.workspace.loaded.topology.host("system-c") is not None
+        tree = app.screen.query_one(TopologyTree)
+        node = next(n for n in tree._nodes_of_kind(tree.root, "host") if n.data.name == "system-c")
+        tree.move_cursor(node)
+        await pilot.pause()
+        await pilot.press("a", "down", "down", "enter", *"eth0", "tab", "ctrl+u", *"switch", "tab", *"192.168.1.12/24", "enter")
+        await pilot.pause()
+        h = app.workspace.loaded.topology.host("system-c")
+        assert [str(a) for a in h.interfaces[0].addresses] == ["192.168.1.12/24"]
+        await pilot.press("a", "down", "down", "down", "down", "down", "enter", *"web", "enter")
+        await pilot.pause()
+        h = app.workspace.loaded.topology.host("system-c")
+        assert h.docker is not None and h.containers[0].name == "web"
+        assert str(h.containers[0].address) == "172.17.0.2/16"
+
+
+async def test_delete_asks_and_undo_restores(workdir):
+    app = app_for("01-switch.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.selected.name == "system-a"
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("n")
+        assert app.workspace.loaded.topology.host("system-a") is not None
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert app.workspace.loaded.topology.host("system-a") is None
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.workspace.loaded.topology.host("system-a") is not None
+
+
+async def test_save_reloads_to_the_same_model(workdir):
+    app = app_for("01-switch.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("a", "down", "down", "down", "enter", *"default", "tab", *"192.168.1.11", "enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not app.workspace.dirty
+        model = app.workspace.loaded.topology
+    again = load(["01-switch.yaml"]).topology
+    assert again.hosts == model.hosts and again.networks == model.networks
+    text = (workdir / "01-switch.yaml").read_text()
+    assert text.startswith("# 01 - Two systems on one switch")  # the opening comments survive
+    assert (workdir / "01-switch.yaml.bak").exists()
+    assert yaml.safe_load(text)["hosts"][0]["routes"] == [{"to": "default", "via": "192.168.1.11"}]
+
+
+async def test_save_as_and_open(workdir):
+    app = app_for("01-switch.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("w", "ctrl+u", *"copy.yaml", "enter")
+        await pilot.pause()
+        assert (workdir / "copy.yaml").exists()
+        assert app.workspace.paths == ["copy.yaml"]
+        await pilot.press("o", *"02-router-gateway.yaml", "enter")
+        await pilot.pause()
+        assert app.workspace.name == "router-gateway"
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_quit_with_unsaved_changes_asks(workdir):
+    app = app_for("01-switch.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("a", "enter", *"lan2", "enter")
+        await pilot.pause()
+        assert app.workspace.dirty
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmScreen"
+        await pilot.press("n")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("q", "y")
+        await pilot.pause()
+    assert app.return_code == 0 or app.return_code is None
+
+
+async def test_filter_keeps_matching_items(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"docker")
+        await pilot.pause()
+        tree = app.screen.query_one(TopologyTree)
+        hosts = [n.data.name for n in tree._nodes_of_kind(tree.root, "host")]
+        assert hosts == ["docker-host"]
+        await pilot.press("escape")
+        await pilot.pause()
+        hosts = [n.data.name for n in tree._nodes_of_kind(tree.root, "host")]
+        assert len(hosts) == 5
+
+
+async def test_help_map_and_palette(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape", "m")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "MapScreen"
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for action in ("Trace", "Add", "Save", "Undo", "Map", "Open", "Save as"):
+            assert action in titles
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 12), (20, 6), (10, 3), (1, 1), (120, 40)])
+async def test_survives_resizing(workdir, size):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        await pilot.press("t", "escape", "down", "r")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)

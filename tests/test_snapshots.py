@@ -1,0 +1,143 @@
+"""Snapshots of every screen, form and error state at 120x40 (and the main screen at 80x24).
+
+Review a failure's snapshot_report.html before updating with --snapshot-update.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.app.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)  # headers show paths relative to the checkout, the same on every machine
+
+
+def app_for(name: str = "default.yaml"):
+    return create_app([f"topologies/{name}"], animate_traces=False, test_mode=True)
+
+
+async def _trace(pilot, src: str, dst: str, proto: str = "", steps: int = 0):
+    await pilot.press("t")
+    await pilot.pause()
+    await pilot.press(*src, "tab", *dst)
+    if proto:
+        await pilot.press("tab", "tab", "ctrl+u", *proto)
+    await pilot.press("enter")
+    await pilot.pause()
+    for _ in range(steps):
+        await pilot.press("right")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "01-switch.yaml", "02-router-gateway.yaml", "03-docker-bridge.yaml", "04-namespaces.yaml"])
+def test_first_paint(snap_compare, name):
+    assert snap_compare(app_for(name), terminal_size=SIZE)
+
+
+def test_first_paint_small_terminal(snap_compare):
+    assert snap_compare(app_for(), terminal_size=(80, 24))
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_trace_form(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["t", *"lap"])
+
+
+def test_trace_form_errors(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["t", *"nobody", "tab", "tab", *"99999", "enter"])
+
+
+@pytest.mark.parametrize("steps", [0, 4, 20])
+def test_trace_steps(snap_compare, steps):
+    async def run_before(pilot):
+        await _trace(pilot, "laptop", "docker-host:8080", steps=steps)
+
+    assert snap_compare(app_for(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_trace_dropped_expanded(snap_compare):
+    async def run_before(pilot):
+        await _trace(pilot, "neighbour", "container-a", steps=10)
+        await pilot.press("x")
+
+    assert snap_compare(app_for("03-docker-bridge.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_map_with_trace(snap_compare):
+    async def run_before(pilot):
+        await _trace(pilot, "laptop", "8.8.8.8", proto="icmp", steps=30)
+        await pilot.press("m")
+
+    assert snap_compare(app_for(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_routes_route_n_and_lookup(snap_compare):
+    async def run_before(pilot):
+        await pilot.press("r", "l", *"8.8.8.8")
+        await pilot.pause()
+
+    assert snap_compare(app_for("02-router-gateway.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_filter(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["slash", *"docker"])
+
+
+def test_add_choice(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["a"])
+
+
+@pytest.mark.parametrize("choice", range(6))
+def test_add_forms(snap_compare, choice):
+    # laptop is selected at start: network, host, interface, route, docker, container
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["a", *(["down"] * choice), "enter"])
+
+
+def test_route_form_error(snap_compare):
+    press = ["a", "down", "down", "down", "enter", *"10.0.0.0/8", "tab", *"10.9.9.9", "enter"]
+    assert snap_compare(app_for(), terminal_size=SIZE, press=press)
+
+
+def test_edit_host_form(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["e"])
+
+
+def test_delete_confirm(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["d"])
+
+
+def test_added_route_and_unsaved_mark(snap_compare):
+    press = ["a", "down", "down", "down", "enter", *"10.0.0.0/8", "tab", *"192.168.1.50", "enter"]
+    assert snap_compare(app_for(), terminal_size=SIZE, press=press)
+
+
+def test_quit_with_unsaved_changes(snap_compare):
+    press = ["a", "down", "down", "down", "enter", *"10.0.0.0/8", "tab", *"192.168.1.50", "enter", "q"]
+    assert snap_compare(app_for(), terminal_size=SIZE, press=press)
+
+
+def test_open_form(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["o", *"topologies/02"])
+
+
+def test_open_form_error(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["o", *"nothing-here.yaml", "enter"])
+
+
+def test_save_as_form(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["w"])
+
+
+def test_command_palette(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE, press=["ctrl+p", *"trace"])
