@@ -108,7 +108,7 @@ def _emit(data, output: str, text: str) -> None:
         print(text)
 
 
-def _load(files: list[str] | None):
+def _load(files: list[str] | None, output: str = "text"):
     from .bundled import default_topology
     from .load import LoadError, load
 
@@ -116,6 +116,8 @@ def _load(files: list[str] | None):
     try:
         loaded = load(paths)
     except LoadError as e:
+        if output != "text":  # the errors as data too, for scripts that asked for -o json/yaml
+            _emit({"ok": False, "errors": [p.to_dict() for p in e.problems]}, output, "")
         for problem in e.problems:
             print(problem, file=sys.stderr)
         n = len(e.problems)
@@ -133,7 +135,7 @@ def _network(loaded):
 
 
 def cmd_check(args) -> int:
-    loaded = _load(args.files)
+    loaded = _load(args.files, args.output)
     t = loaded.topology
     counts = {
         "networks": len(t.networks),

@@ -12,13 +12,13 @@ import re
 from ..model.topology import KubeObject
 from .errors import Problems, did_you_mean
 from .fields import Fields, type_name
-from .values import dns1123_label, dns1123_subdomain
+from .values import dns1035_label, dns1123_label, dns1123_subdomain
 from .yamlsrc import YList, YMap, plain
 
 # kind -> (apiVersions, namespaced, name rule)
 KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "Pod": (("v1",), True, "subdomain"),
-    "Service": (("v1",), True, "label"),
+    "Service": (("v1",), True, "dns1035"),
     "Endpoints": (("v1",), True, "subdomain"),
     "Namespace": (("v1",), False, "label"),
     "Node": (("v1",), False, "subdomain"),
@@ -94,7 +94,7 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
         if name is None and not meta.has("generateName"):
             meta.error("name", "required field is missing") if meta.has("name") else problems.error(meta.m.mark, meta.at("name"), "required field is missing")
         elif name is not None:
-            why = dns1123_label(name) if rule == "label" else dns1123_subdomain(name)
+            why = {"label": dns1123_label, "dns1035": dns1035_label}.get(rule, dns1123_subdomain)(name)
             if why:
                 meta.error("name", why)
         namespace = meta.get("namespace", str)

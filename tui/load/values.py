@@ -25,6 +25,18 @@ def dns1123_label(name: str) -> str:
     return ""
 
 
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def dns1035_label(name: str) -> str:
+    """A DNS-1035 label (Service names): like DNS-1123 but starting with a letter."""
+    if len(name) > 63:
+        return f'"{name}" is longer than 63 characters'
+    if not _DNS1035.match(name):
+        return f'"{name}" is not a valid DNS-1035 label: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit'
+    return ""
+
+
 def dns1123_subdomain(name: str) -> str:
     """A Kubernetes DNS-1123 subdomain: dot-separated labels, at most 253."""
     if len(name) > 253:
@@ -71,7 +83,12 @@ def parse_interface_address(text: str) -> IPInterface:
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError:
-        raise ValueError(f'"{text}" is not an address with a prefix length (like 192.168.1.10/24)') from None
+        ip, _, plen = text.partition("/")
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise ValueError(f'"{text}": "{ip}" is not an IP address') from None
+        raise ValueError(f'"{text}": "/{plen}" is not a valid prefix length') from None
     ip = iface.ip
     if ip.is_unspecified:
         raise ValueError(f'"{text}": the unspecified address cannot be assigned')
