@@ -76,7 +76,13 @@ def test_check_bad_file_exits_1_with_located_errors(tmp_path: Path):
     for output in ("text", "json"):
         p = kn("check", "-f", str(f), "-o", output)
         assert p.returncode == 1
-        assert p.stdout == ""
+        if output == "text":
+            assert p.stdout == ""
+        else:  # -o json also gives the errors as data on stdout
+            data = json.loads(p.stdout)
+            assert data["ok"] is False
+            assert data["errors"] == [{"file": str(f), "line": 5, "col": 29, "severity": "error", "path": "hosts[0].interfaces[0].adress",
+                                       "message": 'unknown field "adress" (did you mean "address"?)'}]
         lines = p.stderr.splitlines()
         assert lines == [f'{f}:5:29: error: hosts[0].interfaces[0].adress: unknown field "adress" (did you mean "address"?)', "1 error"]
         assert FORMAT.match(lines[0])
