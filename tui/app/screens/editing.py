@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..forms.form import Field, FormScreen
 
 
@@ -182,6 +184,13 @@ class EditingMixin:
 
     # -- files ------------------------------------------------------------------
     def action_save(self) -> None:
+        from ...bundled import topologies_dir
+
+        bundled = str(topologies_dir())
+        if any(str(Path(p).resolve()).startswith(bundled) for p in self.workspace.paths):
+            self.notify("The bundled topologies are read-only examples: save a copy of your own.", timeout=4)
+            self.action_save_as()
+            return
         try:
             written = self.workspace.save()
         except OSError as e:
@@ -208,6 +217,10 @@ class EditingMixin:
             return None
 
         current = self.workspace.paths[0] if self.workspace.paths else ""
+        from ...bundled import topologies_dir
+
+        if current and str(Path(current).resolve()).startswith(str(topologies_dir())):
+            current = Path(current).name  # a copy in the working directory, not inside the package
         self.app.push_screen(FormScreen("Save as", [Field("path", "File", current, "e.g. my-topology.yaml", suggester=PathSuggester())],
                                         submit, form_id="save-as-form"))
 
