@@ -295,3 +295,67 @@ async def test_survives_resizing(workdir, size):
         await pilot.press("t", "escape", "down", "r")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_filter_then_edit_acts_on_the_item_under_the_cursor(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"printer", "enter")
+        await pilot.pause()
+        tree = app.screen.query_one(TopologyTree)
+        assert tree.cursor_node.data == app.screen.selected  # what e/d act on is what is highlighted
+        assert app.screen.selected.host == "printer" or app.screen.selected.name == "printer"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert tree.filter_text == ""
+
+
+async def test_rename_keeps_the_selection_on_the_renamed_item(workdir):
+    app = app_for("03-docker-bridge.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.screen.query_one(TopologyTree)
+        tree.move_cursor(next(tree._nodes_of_kind(tree.root, "container")))
+        await pilot.pause()
+        await pilot.press("e", "ctrl+u", *"www", "enter")
+        await pilot.pause()
+        assert app.screen.selected.name == "www"
+        assert "default via 172.17.0.1 dev eth0" in routes_text(app)
+
+
+async def test_save_as_asks_before_replacing_a_file(workdir):
+    app = app_for("01-switch.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before = (workdir / "02-router-gateway.yaml").read_text()
+        await pilot.press("w", "ctrl+u", *"02-router-gateway.yaml", "enter")
+        await pilot.pause()
+        assert app.screen.id == "save-as-form"
+        assert "exists" in str(app.screen.query_one("#e-path").render())
+        assert (workdir / "02-router-gateway.yaml").read_text() == before
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert load(["02-router-gateway.yaml"]).topology.name == "switch"
+        assert (workdir / "02-router-gateway.yaml.bak").read_text() == before
+
+
+async def test_palette_lists_every_action_even_while_typing(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen.app.screen_stack[0])]
+        for action in ("Trace", "Add", "Edit", "Delete", "Map", "Open", "Save", "Save as", "Undo", "Redo", "Route lookup", "Filter"):
+            assert action in titles, action
+
+
+async def test_keys_pressed_while_quitting_do_not_crash(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("q", "e", "t", "a")
+        await pilot.pause()
+    assert app.return_code in (0, None)

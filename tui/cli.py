@@ -55,7 +55,9 @@ def build_parser():
 
     _Parser = _parser_class()
     fmt = argparse.RawDescriptionHelpFormatter
-    p = _Parser(prog="kubenet-tui", description="Simulate Linux and Kubernetes networking: a dashboard and headless queries.",
+    p = _Parser(prog="kubenet-tui", usage="kubenet-tui [FILE|DIR ...]\n       kubenet-tui COMMAND [options]",
+                description="Simulate Linux and Kubernetes networking: a dashboard (kubenet-tui [FILE|DIR ...]; no argument: the bundled "
+                            "default topology) and headless queries (the commands below).",
                 epilog=MAIN_EPILOG, formatter_class=fmt)
     p.add_argument("--version", action="version", version=f"kubenet-tui {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

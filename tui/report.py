@@ -7,9 +7,9 @@ from .sim.trace import Hop, Trace
 VERDICT = {"delivered": "DELIVERED", "dropped": "DROPPED"}
 
 
-def hop_lines(n: int, hop: Hop) -> list[str]:
+def hop_lines(n: int, hop: Hop, dropped_here: bool = False) -> list[str]:
     """One hop: where, what decided, what was rewritten, the packet as it leaves."""
-    where = f"{hop.in_ or '(sent here)'} -> {hop.out or '(local)'}"
+    where = f"{hop.in_ or '(sent here)'} -> {hop.out or ('(dropped)' if dropped_here else '(local)')}"
     lines = [f"{n:>3}  {hop.node} [{hop.kind}]  {where}"]
     label = "l2" if hop.kind in ("switch", "bridge") else "route"
     if hop.decision:
@@ -34,13 +34,10 @@ def verdict_line(t: Trace) -> str:
 
 
 def trace_text(t: Trace, title: str) -> str:
-    out = [title, ""]
-    for i, hop in enumerate(t.hops, 1):
-        out += hop_lines(i, hop)
-    out += ["", verdict_line(t)]
-    if t.reply is not None:
-        out += ["", "reply:"]
-        for i, hop in enumerate(t.reply.hops, 1):
-            out += hop_lines(i, hop)
-        out += ["", verdict_line(t.reply)]
+    out = [title]
+    for part in (t, t.reply) if t.reply is not None else (t,):
+        out += ["", "reply:"] if part is t.reply else [""]
+        for i, hop in enumerate(part.hops, 1):
+            out += hop_lines(i, hop, dropped_here=not part.delivered and i == len(part.hops))
+        out += ["", verdict_line(part)]
     return "\n".join(out)

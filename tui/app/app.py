@@ -20,8 +20,8 @@ class KubenetApp(App[None]):
     CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"
     TITLE = "kubenet-tui"
     BINDINGS = [
-        Binding("q", "quit_app", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit_app", "Quit", id="quit"),
     ]
 
     def __init__(self, workspace: Workspace, animate_traces: bool = True, test_mode: bool = False) -> None:
@@ -54,13 +54,15 @@ class KubenetApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        seen: dict[str, str] = {}
-        own = [(b.key, b) for b in getattr(type(self.screen), "BINDINGS", []) if isinstance(b, Binding)]
-        for key, b in own + [(k, a.binding) for k, a in self.screen.active_bindings.items()]:
-            if b.description:
-                seen.setdefault(b.key_display or key, b.description)
-        pairs = sorted(seen.items(), key=lambda kv: kv[1].lower())
-        pairs.append(("ctrl+p", "Command palette"))
+        pairs: list[tuple[str, str]] = []
+        for b in list(getattr(type(self.screen), "BINDINGS", [])) + list(self.BINDINGS):
+            if isinstance(b, Binding) and b.description:
+                keys = b.key_display or ", ".join(b.key.split(","))
+                if (keys, b.description) not in pairs:
+                    pairs.append((keys, b.description))
+        if isinstance(self.screen, MainScreen):
+            pairs += [("↑/↓", "Move in the tree"), ("enter, space", "Expand or collapse a tree item"), ("tab", "Next pane")]
+        pairs.append(("ctrl+p", "Command palette: every action by name"))
         self.push_screen(HelpScreen(pairs, f"Keys of this screen ({self.screen.__class__.__name__.replace('Screen', '') or 'main'})"))
 
     def action_quit_app(self) -> None:
@@ -86,6 +88,10 @@ class KubenetApp(App[None]):
         main = self.main
         main.trace_request = None
         main.selected = None
+        box = main.query_one("#filter")
+        box.value = ""
+        box.remove_class("visible")
+        main.query_one("TopologyTree").filter_text = ""
         main.query_one("TracePane").load(None, "")
         main.refresh_model()
         self.notify(f"Opened {', '.join(paths)}", timeout=3)
@@ -95,10 +101,15 @@ class KubenetApp(App[None]):
         """Every action of the dashboard in the command palette."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, MainScreen):
+            has_trace = screen.query_one("TracePane").trace is not None
             for b in MainScreen.BINDINGS:
-                if isinstance(b, Binding) and b.show and b.description and screen.check_action(b.action.split("(")[0], ()) is not False:
-                    yield SystemCommand(b.description, f"{b.description} (key: {b.key_display or b.key})",
-                                        lambda action=b.action: self.call_later(screen.run_action, action))
+                if not (isinstance(b, Binding) and b.description) or b.action == "unfocus":
+                    continue
+                if b.action.split("(")[0] in ("play", "step", "speed") and not has_trace:
+                    continue  # the player's keys mean something once a trace is loaded
+                key = b.key_display or b.key.split(",")[0]
+                yield SystemCommand(b.description, f"{b.tooltip or b.description} (key: {key})",
+                                    lambda action=b.action: self.call_later(screen.run_action, action))
 
 
 def create_app(paths: list[str], animate_traces: bool = True, test_mode: bool = False) -> KubenetApp:

@@ -46,7 +46,10 @@ def _value(text):
 def _clean(fields: dict) -> dict:
     out = {}
     for k, v in fields.items():
-        v = _value(v)
+        if k == "ports" and isinstance(v, str):  # "8080:80 5353:53/udp", as docker run -p takes them
+            v = [p for p in v.replace(",", " ").split()] or None
+        else:
+            v = _value(v)
         if v is not None and v is not False:
             out[k] = v
     return out
@@ -87,7 +90,7 @@ HOST_KEYS = ("name", "forwarding")
 IFACE_KEYS = ("name", "network", "address", "metric")
 ROUTE_KEYS = ("to", "via", "dev", "metric")
 DOCKER_KEYS = ("bridge", "cidr")
-CONTAINER_KEYS = ("name", "address")
+CONTAINER_KEYS = ("name", "address", "ports")
 
 
 def upsert_network(old: str | None, fields: dict) -> Edit:

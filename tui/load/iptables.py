@@ -181,7 +181,9 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
         raise RuleError("a rule needs -A CHAIN (or -I, -P, -N)")
     f["insert"] = op == "I"
     if op == "N":
-        return None
+        if chain in TABLES[table]:
+            raise RuleError(f"chain {chain} already exists (a built-in chain of table {table})")
+        return Policy(table, chain, "-", mark)
     if op == "P":
         if chain not in TABLES[table]:
             raise RuleError(f"-P works only on a built-in chain of table {table} ({', '.join(TABLES[table])})")

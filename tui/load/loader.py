@@ -157,8 +157,13 @@ def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], fi
             problems.error(o.mark, f"{opath}.metadata.name" if opath else "metadata.name", f'duplicate {o.kind} "{o.name}" (first at {seen_obj[o.key]})')
         seen_obj.setdefault(o.key, o.mark)
     topo = Topology(name, tuple(networks), tuple(hosts), cluster, tuple(o for o, _ in objects), tuple(files), description)
-    if not problems.errors:
+    # The kernel's own checks (routes, addresses) run even when other fields were wrong, so that
+    # a file's errors come all at once; what failed to parse is simply absent from this model.
+    try:
         _check_network(topo, paths, fields, problems)
+    except Exception:  # noqa: BLE001 - a model too broken to compile: its first errors are already reported
+        if not problems.errors:
+            raise
     return topo
 
 
@@ -262,6 +267,9 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
                     if a.ip not in seg.cidr:
                         problems.warn(d.mark, f"{paths.get(d.mark, ns_name)}.address", f"{a} is outside {seg.name}'s {seg.cidr}")
     for ns in net.namespaces.values():
+        for r in ns.netfilter.missing_targets():
+            problems.error(r.mark, paths.get(r.mark, "iptables"),
+                           f"Couldn't load target `{r.target}': no chain {r.target} in table {r.table} (create it with -N, or add rules to it)")
         seen: dict = {}
         for d in ns.devices.values():
             for a in d.addresses:

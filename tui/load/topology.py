@@ -192,7 +192,7 @@ def _route(f: Fields, doc: TopologyDoc) -> Route | None:
     return r
 
 
-def _rules(f: Fields) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
+def _rules(f: Fields, doc: TopologyDoc) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
     from .iptables import RuleError, parse_rule
 
     rules, policies = [], []
@@ -205,6 +205,7 @@ def _rules(f: Fields) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
         except RuleError as e:
             f.problems.error(mark, p, f"iptables: {e}")
             continue
+        doc.paths[mark] = p
         if isinstance(parsed, Policy):
             policies.append(parsed)
         elif parsed is not None:
@@ -263,7 +264,7 @@ def _host(f: Fields, doc: TopologyDoc) -> Host | None:
         if cname:
             containers.append(Container(cname, name or "", _container_addr(c, addr), ports, item.mark))
             doc.paths[item.mark] = p
-    rules, policies = _rules(f)
+    rules, policies = _rules(f, doc)
     f.done()
     if name is None:
         return None

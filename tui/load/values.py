@@ -79,6 +79,10 @@ def parse_ip(text: str) -> IPAddress:
 def parse_interface_address(text: str) -> IPInterface:
     """``192.168.1.10/24`` as ``ip addr add`` takes it (a prefix length is required)."""
     if "/" not in text:
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            raise ValueError(f'"{text}" is not an IP address with a prefix length (like 192.168.1.10/24)') from None
         raise ValueError(f'"{text}" needs a prefix length, e.g. {text}/24')
     try:
         iface = ipaddress.ip_interface(text)

@@ -101,7 +101,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Policy:
-    """A built-in chain's policy (``iptables -P CHAIN TARGET``)."""
+    """A built-in chain's policy (``iptables -P CHAIN TARGET``), or with target ``-`` a user
+    chain declared by ``iptables -N CHAIN`` (as iptables-save writes ``:CHAIN - [0:0]``)."""
 
     table: str
     chain: str

@@ -19,7 +19,9 @@ def _addrs(ns: NetNS, dev: str) -> str:
 def map_lines(net: Network, path: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, bool]]:
     """The Unicode map, a line at a time, each with whether it lies on ``path``.
 
-    ``path`` holds names of namespaces and segments (as trace hops name them).
+    ``path`` holds the names of namespaces and segments a trace passed, and
+    ``ns/dev`` for each device it used; a host's line on a switch is lit when
+    that device carried the packet.
     """
     out: list[tuple[str, bool]] = []
     switches = [s for s in net.segments.values() if s.kind == "switch"]
@@ -37,7 +39,7 @@ def map_lines(net: Network, path: frozenset[str] | set[str] = frozenset()) -> li
             others = sorted({d.segment for d in ns.devices.values() if d.segment and d.segment != seg.name and net.segments[d.segment].kind == "switch"})
             also = f"  ⇄ {', '.join(others)}" if others else ""
             line = f"   {'└' if last else '├'}─ {icon} {ns_name:<14} {dev:<10} {_addrs(ns, dev)}{also}"
-            out.append((line, ns_name in path))
+            out.append((line, f"{ns_name}/{dev}" in path or (ns_name in path and not any("/" in p for p in path))))
             out += [(("      " if last else "   │  ") + text, on) for text, on in _inside(net, ns, path)]
         out.append(("", False))
     plugged = {m[0] for s in switches for m in s.members}
@@ -63,7 +65,7 @@ def _inside(net: Network, host: NetNS, path) -> list[tuple[str, bool]]:
             ns = net.namespaces[ns_name]
             icon = "▣" if ns.kind == "container" else "◇"
             branch = "└" if k == len(inner) - 1 else "├"
-            out.append((f"     {branch}─ {icon} {ns_name:<12} {dev:<10} {_addrs(ns, dev)}", ns_name in path))
+            out.append((f"     {branch}─ {icon} {ns_name:<12} {dev:<10} {_addrs(ns, dev)}", ns_name in path))  # its only device
     return out
 
 

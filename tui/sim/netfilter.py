@@ -15,6 +15,7 @@ from ..model.topology import Policy, Rule
 from .packet import Packet
 
 TERMINAL = {"ACCEPT", "DROP", "REJECT", "MASQUERADE", "SNAT", "DNAT"}
+BUILTIN = TERMINAL | {"RETURN", "LOG", "MARK", "KUBE-MARK-MASQ"}
 
 
 @dataclass
@@ -88,7 +89,13 @@ class Netfilter:
         for r in rules:
             chain = self.chains.setdefault((r.table, r.chain), [])
             chain.insert(0, r) if r.insert else chain.append(r)
-        self.policies = {(p.table, p.chain): p.target for p in policies}
+        self.policies = {(p.table, p.chain): p.target for p in policies if p.target != "-"}
+        self.declared = {(p.table, p.chain) for p in policies if p.target == "-"}  # iptables -N
+
+    def missing_targets(self) -> list[Rule]:
+        """Rules that jump to a chain that does not exist (iptables: "Couldn't load target")."""
+        known = set(self.chains) | self.declared
+        return [r for rs in self.chains.values() for r in rs if r.target not in BUILTIN and (r.table, r.target) not in known]
 
     def __bool__(self) -> bool:
         return bool(self.chains) or any(t != "ACCEPT" for t in self.policies.values())

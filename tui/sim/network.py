@@ -159,6 +159,8 @@ class Network:
 
 
 DOCKER_CHAINS = (
+    "-t filter -N DOCKER",
+    "-t nat -N DOCKER",
     "-t filter -P FORWARD DROP",
     "-t filter -A FORWARD -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     "-t filter -A FORWARD -o {br} -j DOCKER",

@@ -62,9 +62,9 @@ class FormScreen(ModalScreen[bool]):
             yield Static(self.hint or "Enter submits · Tab next field · → accepts a completion · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one(".dialog").can_focus = False
-        if self.fields:
-            self.query_one(f"#f-{self.fields[0].key}").focus()
+        # query, not query_one: when the app is already closing the form has no children
+        for w in self.query(f"#f-{self.fields[0].key}") if self.fields else ():
+            w.focus()
 
     def values(self) -> dict:
         out = {}

@@ -7,6 +7,21 @@ from pathlib import Path
 from ..forms.form import Field, FormScreen
 
 
+def _item_after(kind: str, host: str | None, values: dict, item):
+    """What to select once a form's edit is made: the item as it is named now."""
+    from ..widgets.topology_tree import Item
+
+    name = (values.get("name") or "").strip()
+    if not name:
+        return item
+    return {
+        "network": Item("network", name),
+        "host": Item("host", name),
+        "interface": Item("interface", name, host=host, ns=host),
+        "container": Item("container", name, host=host),
+    }.get(kind, item)
+
+
 def _route_to(r) -> str:
     return "default" if r.to.prefixlen == 0 else str(r.to)
 
@@ -69,9 +84,14 @@ class EditingMixin:
                     errors[key] = "required"
                     continue
                 try:
-                    check(self.net, v[key].strip())
+                    found = check(self.net, v[key].strip())
                 except QueryError as e:
                     errors[key] = str(e)
+                    continue
+                if key == "dst" and found.port is not None and port is not None and found.port != port:
+                    errors["port"] = f"the destination already names port {found.port}: leave this empty or make them agree"
+                elif key == "dst" and found.port is not None and proto == "icmp":
+                    errors["dst"] = "ICMP has no ports: drop the :PORT"
             if errors:
                 return errors
             self.run_trace({"src": v["src"].strip(), "dst": v["dst"].strip(), "proto": proto, "port": port})
@@ -86,8 +106,10 @@ class EditingMixin:
         host = self._host_of(self.selected)
         choices = [("network", "Network (a switch)"), ("host", "Host")]
         if host:
+            has_docker = self.workspace.loaded.topology.host(host).docker is not None
             choices += [("interface", f"Interface on {host}"), ("route", f"Route on {host}"),
-                        ("docker", f"Docker bridge on {host}"), ("container", f"Container on {host}")]
+                        ("docker", f"Docker bridge on {host}"),
+                        ("container", f"Container on {host}" + ("" if has_docker else " (adds Docker's bridge docker0)"))]
         else:
             choices.append(("hint", "(select a host to add its interfaces, routes, Docker bridge or containers)"))
 
@@ -148,10 +170,15 @@ class EditingMixin:
         else:  # container
             c = next((x for x in h.containers if item and item.kind == "container" and x.name == item.name), None)
             fields = [Field("name", "Name", c.name if c else "", "e.g. web"),
-                      Field("address", "Address (optional: Docker assigns the next free one)", str(c.address.ip) if c else "", "e.g. 172.17.0.5")]
+                      Field("address", "Address (optional: Docker assigns the next free one)", str(c.address.ip) if c else "", "e.g. 172.17.0.5"),
+                      Field("ports", "Published ports (optional, like docker run -p)",
+                            " ".join(f"{h}:{p}" + ("" if pr == "tcp" else f"/{pr}") for h, p, pr in c.ports) if c else "", "e.g. 8080:80 5353:53/udp")]
             edit = lambda v: edits.upsert_container(host, c.name if c else None, v)
             title = f"{'Edit' if c else 'Add'} container on {host}"
-        self.app.push_screen(FormScreen(title, fields, lambda v: self.apply(edit(v)), form_id=f"{kind}-form"))
+        def submit(v: dict) -> dict | None:
+            return self.apply(edit(v), select=_item_after(kind, host, v, item))
+
+        self.app.push_screen(FormScreen(title, fields, submit, form_id=f"{kind}-form"))
 
     def action_delete(self) -> None:
         from ...edit import edits
@@ -188,7 +215,6 @@ class EditingMixin:
 
         bundled = str(topologies_dir())
         if any(str(Path(p).resolve()).startswith(bundled) for p in self.workspace.paths):
-            self.notify("The bundled topologies are read-only examples: save a copy of your own.", timeout=4)
             self.action_save_as()
             return
         try:
@@ -202,12 +228,18 @@ class EditingMixin:
     def action_save_as(self) -> None:
         from ..forms.paths import PathSuggester
 
+        asked: set[str] = set()
+
         def submit(v: dict) -> dict | None:
             path = v["path"].strip()
             if not path:
                 return {"path": "required"}
             if not path.endswith((".yaml", ".yml", ".json")):
                 return {"path": "a topology file ends in .yaml, .yml or .json"}
+            mine = {str(Path(p).resolve()) for p in self.workspace.paths}
+            if Path(path).exists() and str(Path(path).resolve()) not in mine and path not in asked:
+                asked.add(path)
+                return {"path": f"{path} exists: Enter again replaces it (its old text is kept as {path}.bak)"}
             try:
                 self.workspace.save(path)
             except OSError as e:
@@ -219,10 +251,12 @@ class EditingMixin:
         current = self.workspace.paths[0] if self.workspace.paths else ""
         from ...bundled import topologies_dir
 
-        if current and str(Path(current).resolve()).startswith(str(topologies_dir())):
+        bundled_copy = bool(current) and str(Path(current).resolve()).startswith(str(topologies_dir()))
+        if bundled_copy:
             current = Path(current).name  # a copy in the working directory, not inside the package
+        hint = "The bundled examples are read-only: save your own copy. " if bundled_copy else ""
         self.app.push_screen(FormScreen("Save as", [Field("path", "File", current, "e.g. my-topology.yaml", suggester=PathSuggester())],
-                                        submit, form_id="save-as-form"))
+                                        submit, hint=hint + "Enter saves · Esc cancels", form_id="save-as-form"))
 
     def action_open(self) -> None:
         from ..forms.confirm import ConfirmScreen

@@ -15,7 +15,7 @@ NAMES = {"slash": "/", "question_mark": "?", "plus": "+", "minus": "-", "space":
 
 
 def key_name(key: str) -> str:
-    return "/".join(NAMES.get(k, k) for k in key.split(","))
+    return "/".join(NAMES.get(k.strip(), k.strip()) for k in key.split(","))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -41,7 +41,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static("ctrl+p opens the command palette: every action is there too. Esc closes.", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one(".dialog").can_focus = False
+        for dialog in self.query(".dialog"):  # nothing to do when the app is already closing
+            dialog.can_focus = False
 
     def action_close(self) -> None:
         self.dismiss(None)

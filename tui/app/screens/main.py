@@ -29,26 +29,26 @@ class MainScreen(EditingMixin, Screen):
     """The four panes and every key that acts on them."""
 
     BINDINGS = [
-        Binding("t", "trace", "Trace", id="trace"),
-        Binding("space", "play", "Play/pause", priority=True, id="play"),
-        Binding("left", "step(-1)", "Step back", priority=True, id="step-back"),
-        Binding("right", "step(1)", "Step", priority=True, id="step-forward"),
-        Binding("plus,equals_sign", "speed(1)", "Faster", priority=True, id="faster", key_display="+"),
-        Binding("minus", "speed(-1)", "Slower", priority=True, id="slower", key_display="-"),
-        Binding("x", "expand", "Expand hops", id="expand"),
-        Binding("a", "add", "Add", id="add"),
-        Binding("e", "edit", "Edit", id="edit"),
-        Binding("d,delete", "delete", "Delete", id="delete"),
-        Binding("r", "route_format", "ip/route -n", id="route-format"),
-        Binding("l", "lookup", "Lookup", id="lookup"),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("m", "map", "Map", id="map"),
-        Binding("o", "open", "Open", id="open"),
+        Binding("t", "trace", "Trace", id="trace", tooltip="Trace a packet: source, destination, port, protocol"),
+        Binding("space", "play", "Play", priority=True, id="play", tooltip="Play or pause the trace"),
+        Binding("left", "step(-1)", "Back", priority=True, id="step-back", key_display="←", tooltip="Step the trace back"),
+        Binding("right", "step(1)", "Step", priority=True, id="step-forward", key_display="→", tooltip="Step the trace forward"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", priority=True, id="faster", key_display="+", show=False),
+        Binding("minus", "speed(-1)", "Slower", priority=True, id="slower", key_display="-", show=False),
+        Binding("x", "expand", "Expand every hop", id="expand", show=False, tooltip="Show every hop's details, or the current hop's only"),
+        Binding("a", "add", "Add", id="add", tooltip="Add a network, host, interface, route, Docker bridge or container"),
+        Binding("e", "edit", "Edit", id="edit", tooltip="Edit the selected item"),
+        Binding("d,delete", "delete", "Delete", id="delete", key_display="d", tooltip="Delete the selected item"),
+        Binding("r", "route_format", "route -n", id="route-format", tooltip="Show routes as ip route or as route -n"),
+        Binding("l", "lookup", "Route lookup", id="lookup", show=False, tooltip="Type an IP: the route the kernel picks lights up"),
+        Binding("slash", "filter", "Filter", id="filter", show=False, key_display="/", tooltip="Filter the tree"),
+        Binding("m", "map", "Map", id="map", tooltip="The network drawn, with the trace's path"),
+        Binding("o", "open", "Open", id="open", show=False, tooltip="Open a topology file or directory"),
         Binding("ctrl+s", "save", "Save", id="save"),
-        Binding("w", "save_as", "Save as", id="save-as"),
+        Binding("w", "save_as", "Save as", id="save-as", show=False),
         Binding("ctrl+z", "undo", "Undo", id="undo"),
-        Binding("ctrl+y", "redo", "Redo", id="redo"),
-        Binding("escape", "unfocus", "Back to tree", show=False, id="unfocus"),
+        Binding("ctrl+y", "redo", "Redo", id="redo", show=False),
+        Binding("escape", "unfocus", "Back to the tree; clear the filter", show=False, id="unfocus"),
     ]
 
     def __init__(self) -> None:
@@ -180,7 +180,7 @@ class MainScreen(EditingMixin, Screen):
 
     def action_unfocus(self) -> None:
         box = self.query_one("#filter", Input)
-        if self.app.focused is box:
+        if box.value or box.has_class("visible"):
             box.value = ""
             box.remove_class("visible")
             self.query_one(TopologyTree).set_filter("")
@@ -202,8 +202,8 @@ class MainScreen(EditingMixin, Screen):
             self.refresh_model()
             self.notify("Redone", timeout=2)
 
-    def apply(self, edit) -> dict[str, str] | None:
-        """Apply an edit; None when done, else messages by form field."""
+    def apply(self, edit, select: Item | None = None) -> dict[str, str] | None:
+        """Apply an edit; None when done, else messages by form field. ``select``: the item to select after."""
         from ...edit import EditError
         from ...edit.edits import EditRefused
 
@@ -213,6 +213,8 @@ class MainScreen(EditingMixin, Screen):
             return {"": str(e)}
         except EditError as e:
             return problems_by_field(e.problems, edit.path)
+        if select is not None:
+            self.selected = select
         self.refresh_model()
         note = f" ({'; '.join(edit.notes)})" if edit.notes else ""
         self.notify(f"{edit.label[0].upper()}{edit.label[1:]}{note}", timeout=3)

@@ -56,8 +56,8 @@ def _label(kind: str, text: str, detail: str = "", on_path: bool = False) -> Tex
     t.append(text, style=style if kind not in ("interface", "route") else "")
     if detail:
         t.append(" " + detail, style="grey62")
-    if on_path:
-        t.append(" ◀", style="bold reverse yellow")
+    if on_path:  # the current trace passed here: marked first, so that narrow panes keep the mark
+        t = Text("▶ ", style="bold yellow") + t
         t.stylize("bold")
     return t
 
@@ -142,7 +142,7 @@ class TopologyTree(Tree[Item]):
                     continue
                 node = add(group, "network", n.name, str(n.cidr or ""), Item("network", n.name), False, n.name in self.path)
                 for host, dev, addr in kids:
-                    add(node, "interface", f"{host} {dev}", addr, Item("interface", dev, host=host, ns=host), True, host in self.path)
+                    add(node, "interface", f"{host} {dev}", addr, Item("interface", dev, host=host, ns=host), True, f"{host}/{dev}" in self.path)
             if not group.children and self.filter_text:
                 group.remove()
         if topo.hosts:
@@ -161,7 +161,13 @@ class TopologyTree(Tree[Item]):
         if want is None and keep is None:
             want = next(self._nodes_of_kind(root, "host"), root)
         if want is not None:
-            self.call_after_refresh(self.move_cursor, want)
+            def go(node: TreeNode = want) -> None:
+                self.move_cursor(node)
+                # The cursor may land on the same line with another item under it (after a filter,
+                # a rename): say so, so that the panes and the e/d keys follow what is shown.
+                self.post_message(self.Selected(node.data))
+
+            self.call_after_refresh(go)
 
     def _host(self, group: TreeNode, h: Host, add) -> None:
         net = self._net
@@ -175,7 +181,8 @@ class TopologyTree(Tree[Item]):
         node = add(group, kind, h.name, detail, Item("host", h.name), False, h.name in self.path)
         for i in h.interfaces:
             where = f"→ {i.network}" if i.network else "(unplugged)"
-            add(node, "interface", i.name, f"{_addr(i.addresses)} {where}".strip(), Item("interface", i.name, host=h.name, ns=h.name), True)
+            add(node, "interface", i.name, f"{_addr(i.addresses)} {where}".strip(), Item("interface", i.name, host=h.name, ns=h.name), True,
+                f"{h.name}/{i.name}" in self.path)
         for k, r in enumerate(h.routes):
             kr = next((x for x in net.namespaces[h.name].tables.main.routes() if x.origin is r), None)
             text = kr.ip_route() if kr is not None else str(r.to)

@@ -118,12 +118,19 @@ class TracePane(VerticalScroll):
             self.render_trace()
 
     def toggle_expand(self) -> None:
+        """Every hop's details, or only the current hop's."""
         self.expand_all = not self.expand_all
         self.render_trace()
 
     # -- drawing ----------------------------------------------------------
     def path(self) -> set[str]:
-        return {hop.node for _, _, hop in self.rows[: self.step + 1]}
+        """Namespaces and segments passed so far, and each device used as ``ns/dev``."""
+        out: set[str] = set()
+        for _, _, hop in self.rows[: self.step + 1]:
+            out.add(hop.node)
+            if hop.kind not in ("switch", "bridge"):
+                out.update(f"{hop.node}/{d}" for d in (hop.in_, hop.out) if d and d != "lo")
+        return out
 
     def render_trace(self) -> None:
         t = Text()
@@ -154,7 +161,10 @@ class TracePane(VerticalScroll):
                 t.append("reply\n", style="bold underline")
             current = k == self.step
             marker = "▸" if current else " "
-            where = f"{hop.in_ or 'sent'} → {hop.out or 'local'}"
+            trace = self.trace if part == "request" else self.trace.reply
+            last = trace is not None and hop is trace.hops[-1]
+            end = "✗ dropped" if last and not trace.delivered else "local"
+            where = f"{hop.in_ or 'sent'} → {hop.out or end}"
             t.append(f"{marker}{num:>2} ", style="bold yellow" if current else "grey62")
             t.append(hop.node, style="bold" if current else "")
             t.append(f" [{hop.kind}] ", style="grey62")
