@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.edit import EditError, Workspace, atomic_write
-from tui.edit import edits
+from tui.edit import EditError, Workspace, atomic_write, edits
 
 TOPO = Path(__file__).resolve().parent.parent / "topologies"
 
