@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("check", "routes", "trace", "export")
+COMMANDS = ("check", "routes", "trace", "export", "iptables")
 
 MAIN_EPILOG = """\
 commands:
@@ -19,6 +19,7 @@ commands:
   routes   show a routing table (ip route / route -n) and look addresses up
   trace    follow a packet hop by hop, with its verdict and reply
   export   draw the network: a Unicode map, Mermaid or Graphviz dot
+  iptables a node's kube-proxy rules, as iptables-save prints them
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -94,6 +95,14 @@ def build_parser():
                        epilog="examples:\n  kubenet-tui export -f topologies/default.yaml\n  kubenet-tui export -f topologies/03-docker-bridge.yaml --format mermaid > net.mmd\n  kubenet-tui export -f topologies/02-router-gateway.yaml --format dot | dot -Tsvg > net.svg\n")
     _files_arg(x)
     x.add_argument("--format", choices=("text", "mermaid", "dot"), default="text", help="text: the Unicode map (default); mermaid; dot")
+
+    ip = sub.add_parser("iptables", help="a node's kube-proxy rules (iptables-save)", formatter_class=fmt,
+                        description="Print the rules kube-proxy (iptables mode) writes on NODE, in iptables-save form, with chain names "
+                                    "computed as upstream kube-proxy computes them.",
+                        epilog="examples:\n  kubenet-tui iptables -f cluster.yaml node-1\n  kubenet-tui iptables -f dump.json node-1 --table nat\n")
+    _files_arg(ip)
+    ip.add_argument("node", metavar="NODE", help="a node of the cluster")
+    ip.add_argument("--table", choices=("nat", "filter", "all"), default="nat", help="which table (default nat)")
     return p
 
 
@@ -193,6 +202,21 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_iptables(args) -> int:
+    from .k8s.cluster import build_cluster
+    from .k8s.kubeproxy import iptables_save
+    from .sim.query import QueryError, _suggest
+
+    cluster = build_cluster(_load(args.files).topology)
+    if args.node not in cluster.nodes:
+        if not cluster.nodes:
+            raise QueryError("the topology has no Kubernetes nodes (v1 Node objects, or hosts with role: node)")
+        raise QueryError(f'no node "{args.node}"{_suggest(args.node, cluster.nodes)}')
+    tables = ("filter", "nat") if args.table == "all" else (args.table,)
+    print(iptables_save(cluster, args.node, tables), end="")
+    return 0
+
+
 class _Usage(Exception):
     pass
 
@@ -212,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     from .sim.query import QueryError
 
     try:
-        return {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export}[args.command](args)
+        commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables}
+        return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)
         return 1
