@@ -22,7 +22,7 @@ TOPOLOGIES = ROOT / "topologies"
 SWITCH = str(TOPOLOGIES / "01-switch.yaml")
 ROUTER = str(TOPOLOGIES / "02-router-gateway.yaml")
 DOCKER = str(TOPOLOGIES / "03-docker-bridge.yaml")
-NAMESPACES = str(TOPOLOGIES / "04-namespaces.yaml")
+NAMESPACES = str(TOPOLOGIES / "03-namespaces-by-hand.yaml")
 FORMAT = re.compile(r"^.+:\d+:\d+: error: \S.*: .+$")
 ROUTE_N_HEADER = "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface"
 

@@ -37,7 +37,8 @@ async def _trace(pilot, src: str, dst: str, proto: str = "", steps: int = 0):
     await pilot.pause()
 
 
-@pytest.mark.parametrize("name", ["default.yaml", "01-switch.yaml", "02-router-gateway.yaml", "03-docker-bridge.yaml", "04-namespaces.yaml"])
+@pytest.mark.parametrize("name", ["default.yaml", "01-switch.yaml", "02-router-gateway.yaml", "03-docker-bridge.yaml", "03-namespaces-by-hand.yaml",
+                                  "04-two-node-cluster.yaml"])
 def test_first_paint(snap_compare, name):
     assert snap_compare(app_for(name), terminal_size=SIZE)
 
@@ -72,6 +73,13 @@ def test_trace_dropped_expanded(snap_compare):
         await pilot.press("x")
 
     assert snap_compare(app_for("03-docker-bridge.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_cluster_trace_pod_to_service(snap_compare):
+    async def run_before(pilot):
+        await _trace(pilot, "default/client", "svc/web", steps=2)
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_map_with_trace(snap_compare):

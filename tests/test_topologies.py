@@ -24,7 +24,7 @@ FILES = sorted(p for ext in ("*.yaml", "*.yml", "*.json") for p in TOPOLOGIES.gl
 
 def test_there_are_topologies():
     names = {p.name for p in FILES}
-    assert {"default.yaml", "01-switch.yaml", "02-router-gateway.yaml", "03-docker-bridge.yaml", "04-namespaces.yaml"} <= names
+    assert {"default.yaml", "01-switch.yaml", "02-router-gateway.yaml", "03-docker-bridge.yaml", "03-namespaces-by-hand.yaml"} <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -288,7 +288,7 @@ def test_03_neighbour_reaches_the_docker_host_itself():
 
 
 def test_04_red_to_blue_over_the_bridge():
-    t = run("04-namespaces.yaml", "red", "blue", "icmp")
+    t = run("03-namespaces-by-hand.yaml", "red", "blue", "icmp")
     assert t.verdict == "delivered" and t.delivered_to == "blue"
     assert nodes(t) == ["red", "host/v-net-0", "blue"]
     assert hop(t, "host/v-net-0").in_ == "veth-red-br (red veth-red)"
@@ -298,7 +298,7 @@ def test_04_red_to_blue_over_the_bridge():
 
 
 def test_04_red_to_lan_server_masqueraded():
-    t = run("04-namespaces.yaml", "red", "lan-server:443")
+    t = run("03-namespaces-by-hand.yaml", "red", "lan-server:443")
     assert t.verdict == "delivered" and t.delivered_to == "lan-server"
     assert nodes(t) == ["red", "host/v-net-0", "host", "lan", "lan-server"]
     host = hop(t, "host")
@@ -406,7 +406,7 @@ FLOWS = [
     ("02-router-gateway.yaml", "laptop", "8.8.8.8", "icmp"),
     ("03-docker-bridge.yaml", "container-a", "server:80", "tcp"),
     ("03-docker-bridge.yaml", "neighbour", "container-a", "tcp"),
-    ("04-namespaces.yaml", "red", "lan-server:443", "tcp"),
+    ("03-namespaces-by-hand.yaml", "red", "lan-server:443", "tcp"),
     ("default.yaml", "web", "8.8.8.8", "icmp"),
 ]
 

@@ -10,7 +10,7 @@ target ports resolved per pod.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..model.topology import IPAddress, KubeObject, Topology
 
@@ -88,6 +88,7 @@ class Cluster:
     pods: list[Pod]
     services: list[Service]
     endpoints: dict[tuple[str, str], list[Endpoint]]  # (service key, port name) -> endpoints
+    pod_cidrs: dict = field(default_factory=dict)  # node -> its pod CIDR
 
     def endpoints_for(self, svc: Service, port: ServicePort) -> list[Endpoint]:
         return self.endpoints.get((svc.key, port.name), [])
@@ -206,14 +207,92 @@ def _computed(services: list[Service], pods: list[Pod]) -> dict[tuple[str, str],
     return out
 
 
+def node_network(nodes: list[Node]) -> ipaddress.IPv4Network:
+    """The smallest /24-or-wider network holding every node's InternalIP (the implicit underlay)."""
+    ips = [n.internal_ip for n in nodes if n.internal_ip is not None and n.internal_ip.version == 4]
+    if not ips:
+        return ipaddress.IPv4Network("192.168.100.0/24")
+    for plen in range(24, 7, -1):
+        net = ipaddress.IPv4Network(f"{ips[0]}/{plen}", strict=False)
+        if all(ip in net for ip in ips):
+            return net
+    return ipaddress.IPv4Network(f"{ips[0]}/8", strict=False)
+
+
+def _node_addresses(nodes: dict[str, Node]) -> dict[str, Node]:
+    """Nodes the objects give no InternalIP get the next free address of the node network (.11 on)."""
+    net = node_network(list(nodes.values()))
+    used = {n.internal_ip for n in nodes.values()}
+    pool = (ip for ip in list(net.hosts())[10:] if ip not in used)
+    return {name: n if n.internal_ip is not None else replace(n, internal_ip=next(pool, None)) for name, n in nodes.items()}
+
+
+def _node_cidrs(topo: Topology, nodes: dict[str, Node], pods: list[Pod]) -> dict:
+    """Each node's pod CIDR: its own spec.podCIDR; else the block of the cluster's pod CIDR that holds its
+    pods' addresses (a dump without podCIDRs); else the next free block."""
+    cfg = topo.cluster
+    taken = [n.pod_cidr for n in nodes.values() if n.pod_cidr is not None]
+    out = {}
+    for name, node in nodes.items():
+        if node.pod_cidr is not None:
+            out[name] = node.pod_cidr
+            continue
+        ip = next((p.ip for p in pods if p.node == name and p.ip is not None and p.ip in cfg.pod_cidr and not p.host_network), None)
+        if ip is not None:
+            block = ipaddress.ip_network(f"{ip}/{cfg.node_cidr_mask_size}", strict=False)
+            if not any(block.overlaps(t) for t in taken):
+                out[name] = block
+                taken.append(block)
+    blocks = (b for b in cfg.pod_cidr.subnets(new_prefix=cfg.node_cidr_mask_size) if not any(b.overlaps(t) for t in taken))
+    for name in nodes:
+        if name not in out:
+            out[name] = next(blocks, None)
+    return {name: out[name] for name in nodes}
+
+
+def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict) -> list[Pod]:
+    """Schedule pods without a node (round robin over nodes, pods in name order) and give
+    pods without status.podIP the next free address of their node's range (the bridge has .1)."""
+    names = list(nodes)
+    out, k = [], 0
+    for p in sorted(pods, key=lambda p: (p.namespace, p.name)):
+        node = p.node
+        if node not in nodes and names:
+            node, k = names[k % len(names)], k + 1
+        out.append(replace(p, node=node))
+    used = {p.ip for p in out if p.ip is not None}
+    for name, cidr in cidrs.items():
+        if cidr is None:
+            continue
+        pool = (ip for ip in list(cidr.hosts())[1:] if ip not in used)
+        for i, p in enumerate(out):
+            if p.node == name and p.ip is None and not p.host_network:
+                out[i] = replace(p, ip=next(pool, None))
+    for i, p in enumerate(out):
+        if p.host_network and p.node in nodes:
+            out[i] = replace(p, ip=nodes[p.node].internal_ip)
+    return out
+
+
 def build_cluster(topo: Topology) -> Cluster:
     objs = list(topo.objects)
     nodes = {o.name: _node(o) for o in objs if o.kind == "Node"}
     for h in topo.hosts:
-        if h.role == "node" and h.name not in nodes:
-            ip = next((a.ip for i in h.interfaces for a in i.addresses), None)
-            nodes[h.name] = Node(h.name, ip, None)
+        if h.role == "node":
+            ip = next((a.ip for i in h.interfaces for a in i.addresses if a.version == 4), None)
+            if h.name not in nodes:
+                nodes[h.name] = Node(h.name, ip, None)
+            elif nodes[h.name].internal_ip is None:
+                nodes[h.name] = replace(nodes[h.name], internal_ip=ip)
     pods = [_pod(o) for o in objs if o.kind == "Pod"]
+    for p in pods:  # a node a pod names but no object describes still exists
+        if p.node and p.node not in nodes:
+            nodes[p.node] = Node(p.node, None, None)
+    if pods and not nodes:  # a cluster that names no node gets one
+        nodes["node-1"] = Node("node-1", ipaddress.ip_address("192.168.100.11"), None)
+    nodes = _node_addresses(nodes)
+    cidrs = _node_cidrs(topo, nodes, pods)
+    pods = _place(pods, nodes, cidrs)
     services = [_service(o) for o in objs if o.kind == "Service"]
     given = _slices(objs)
     from_endpoints = _endpoints_objects(objs)
@@ -228,4 +307,4 @@ def build_cluster(topo: Topology) -> Cluster:
                 endpoints[k] = from_endpoints.get(k, [])
             else:
                 endpoints[k] = computed.get(k, [])
-    return Cluster(topo, nodes, pods, services, endpoints)
+    return Cluster(topo, nodes, pods, services, endpoints, cidrs)

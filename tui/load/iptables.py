@@ -97,11 +97,11 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
         n, neg = neg, False
         return n
 
-    negatable = {"-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o", "--out-interface", "-p", "--protocol"}
+    negatable = {"-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o", "--out-interface", "-p", "--protocol", "--mark"}
     while i < len(args):
         a = args[i]
         if neg and a not in negatable:
-            raise RuleError(f'"! {a}": negation is simulated only for -s, -d, -i, -o and -p')
+            raise RuleError(f'"! {a}": negation is simulated only for -s, -d, -i, -o, -p and --mark')
         if a == "!":
             neg = True
         elif a in ("-t", "--table"):
@@ -156,9 +156,15 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
             except ValueError:
                 raise RuleError("--probability takes a number between 0 and 1") from None
         elif a == "--mark":
+            f["mark_neg"] = negated()
             f["mark_match"] = _markmask(val())
         elif a in ("--set-xmark", "--set-mark"):
             f["set_mark"] = _markmask(val())
+        elif a == "--or-mark":  # as iptables-save shows it: --set-xmark V/V
+            v = _markmask(val())[0]
+            f["set_mark"] = (v, v)
+        elif a == "--xor-mark":  # --set-xmark V/0x0
+            f["set_mark"] = (_markmask(val())[0], 0)
         elif a == "--dst-type":
             f["dst_type"] = val().upper()
             if f["dst_type"] != "LOCAL":
@@ -230,7 +236,7 @@ def format_rule(r: Rule) -> str:
     if r.ctstate:
         out.append("-m conntrack --ctstate " + ",".join(s for s in CT_PRINT_ORDER if s in r.ctstate))
     if r.mark_match:
-        out.append(f"-m mark --mark {r.mark_match[0]:#x}/{r.mark_match[1]:#x}")
+        out.append(f"-m mark {'! ' if r.mark_neg else ''}--mark {r.mark_match[0]:#x}/{r.mark_match[1]:#x}")
     if r.probability is not None:
         out.append(f"-m statistic --mode random --probability {r.probability:.11f}")
     out.append(f"-j {r.target}")

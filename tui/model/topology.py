@@ -91,6 +91,7 @@ class Rule:
     to_port: int | None = None
     probability: float | None = None
     mark_match: tuple[int, int] | None = None  # -m mark --mark value/mask
+    mark_neg: bool = False  # -m mark ! --mark
     set_mark: tuple[int, int] | None = None  # -j MARK --set-xmark value/mask
     dst_type: str | None = None  # -m addrtype --dst-type
     comment: str | None = None
@@ -127,6 +128,7 @@ class Namespace:
     interfaces: tuple[Interface, ...] = ()
     routes: tuple[Route, ...] = ()
     forwarding: bool = False
+    kind: str = "netns"  # netns, or pod when Kubernetes put it there
     mark: Mark = _mark()
 
 

@@ -72,7 +72,7 @@ def matches(r: Rule, pkt: Packet, ctx: MatchContext, mark: int) -> bool:
         return False
     if r.ctstate is not None and ctx.ct_state not in r.ctstate:
         return False
-    if r.mark_match is not None and (mark & r.mark_match[1]) != r.mark_match[0]:
+    if r.mark_match is not None and ((mark & r.mark_match[1]) == r.mark_match[0]) == r.mark_neg:
         return False
     if r.dst_type is not None and r.dst_type == "LOCAL" and not ctx.is_local(pkt.dst):
         return False
@@ -132,7 +132,7 @@ class Netfilter:
             t = r.target
             if t == "MARK" and r.set_mark is not None:
                 value, mask = r.set_mark
-                mark = (mark & ~mask) | value
+                mark = (mark & ~mask) ^ value  # xt_MARK: --set-xmark value/mask
             elif t == "KUBE-MARK-MASQ" and (table, t) not in self.chains:
                 mark |= 0x4000
             elif t == "RETURN":

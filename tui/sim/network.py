@@ -258,7 +258,7 @@ class _Builder:
         for b in h.bridges:
             host_devices.append(Device(h.name, b.name, "bridge", b.addresses, mac_for(h.name, b.name), f"{h.name}/{b.name}", mark=b.mark))
         rules, policies = list(h.rules), list(h.policies)
-        forwarding, bridge_nf = h.forwarding, False
+        forwarding, bridge_nf = h.forwarding, h.role == "node"  # Kubernetes needs bridge-nf-call-iptables=1
         if h.docker is not None:
             d = h.docker
             host_devices.append(Device(h.name, d.bridge, "bridge", (d.gateway,), mac_for(h.name, d.bridge), f"{h.name}/{d.bridge}", mark=d.mark))
@@ -273,7 +273,7 @@ class _Builder:
                 pair = self.interface(n.name, i, h.name)
                 devs.append(pair[0])
                 host_devices += pair[1:]
-            inner.append((n.name, "netns", devs, n.routes, n.forwarding, n.mark))
+            inner.append((n.name, n.kind, devs, n.routes, n.forwarding, n.mark))
         for c in h.containers:
             assert h.docker is not None
             i = Interface("eth0", (c.address,), bridge=h.docker.bridge, mark=c.mark)
@@ -293,7 +293,11 @@ class _Builder:
 
 
 def compile_topology(topo: Topology, seed: int = 0) -> Network:
-    """Build the simulated network of a description."""
+    """Build the simulated network of a description (a cluster's data path included)."""
+    if topo.objects or any(h.role == "node" for h in topo.hosts):
+        from ..k8s.datapath import augment  # Kubernetes compiles down to the same Linux model
+
+        topo = augment(topo)
     b = _Builder(topo, seed)
     for n in topo.networks:
         b.segment(n.name, "switch", None, n.cidr)

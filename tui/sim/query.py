@@ -27,9 +27,11 @@ def _suggest(word: str, names) -> str:
 
 
 def namespace(net: Network, name: str) -> NetNS:
-    """A host, container or namespace by name (or by one of its addresses)."""
+    """A host, container, namespace or pod (``ns/pod``, or ``pod`` in ``default``) by name, or by one of its addresses."""
     if name in net.namespaces:
         return net.namespaces[name]
+    if "/" not in name and f"default/{name}" in net.namespaces:  # kubectl's habit: a bare pod name is in default
+        return net.namespaces[f"default/{name}"]
     try:
         ip = ipaddress.ip_address(name)
     except ValueError:
@@ -87,11 +89,31 @@ def destination(net: Network, text: str) -> Endpoint:
         return Endpoint(None, ipaddress.ip_address(host), port)
     except ValueError:
         pass
+    if host.startswith(("svc/", "service/")):
+        return _service(net, host.split("/", 1)[1], port)
     ns = namespace(net, host)
     ip = ns.primary_address(4) or ns.primary_address(6)
     if ip is None:
         raise QueryError(f"{ns.name} has no address to send to")
     return Endpoint(ns.name, ip, port)
+
+
+def _service(net: Network, name: str, port: int | None) -> Endpoint:
+    """``svc/NAME[.NAMESPACE]``: the Service's cluster IP, and its port when it has only one."""
+    from ..k8s.cluster import build_cluster
+
+    svc_name, _, ns = name.partition(".")
+    ns = ns or "default"
+    services = build_cluster(net.topology).services
+    svc = next((s for s in services if s.name == svc_name and s.namespace == ns), None)
+    if svc is None:
+        raise QueryError(f'no Service "{ns}/{svc_name}"{_suggest(f"{ns}/{svc_name}", [s.key for s in services])}')
+    if svc.cluster_ip is None:
+        raise QueryError(f"Service {svc.key} has no cluster IP ({'headless' if svc.type != 'ExternalName' else 'ExternalName'}): "
+                         "trace to one of its pods instead")
+    if port is None and len(svc.ports) == 1:
+        port = svc.ports[0].port
+    return Endpoint(None, svc.cluster_ip, port)
 
 
 def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None = None, ttl: int = 64) -> Trace:

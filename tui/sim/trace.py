@@ -229,7 +229,7 @@ class Walker:
         hop.notes.append(f"ARP: {nexthop} is at {peer.mac} ({owner[0]} {owner[1]})")
         if conn is None:
             self._ct_add(ns.name, orig, pkt, nat_notes)
-        self._l2(ns, out, owner, pkt, hops, state)
+        pkt = self._l2(ns, out, owner, pkt, hops, state)
         return owner[0], owner[1], pkt
 
     def _route(self, ns: NetNS, route: KernelRoute | None, pkt: Packet, hop: Hop) -> KernelRoute:
@@ -248,6 +248,9 @@ class Walker:
         v = ns.netfilter.run("filter", chain, pkt, ctx)
         hop.rules += _rule_line("filter", chain, v)
         if v.target in ("DROP", "REJECT"):
+            if v.rule is not None and v.rule.comment and v.rule.comment.endswith("has no endpoints"):
+                svc = v.rule.comment.removesuffix(" has no endpoints")
+                raise _Drop(f"no endpoints: Service {svc} has no ready endpoint, kube-proxy REJECTs in {ns.name} (ICMP port unreachable)")
             what = f"rule {v.rule.text}" if v.rule else f"the {chain} chain's policy DROP"
             raise _Drop(f"{'rejected' if v.target == 'REJECT' else 'dropped'} by iptables in {ns.name}: {what}")
 
@@ -277,7 +280,7 @@ class Walker:
             notes.append(v.target)
         return new
 
-    def _l2(self, ns: NetNS, out, owner: tuple[str, str], pkt: Packet, hops: list[Hop], state: str) -> None:
+    def _l2(self, ns: NetNS, out, owner: tuple[str, str], pkt: Packet, hops: list[Hop], state: str) -> Packet:
         """The switch or bridge between two namespaces, as a hop of its own."""
         seg = self.net.segments[out.segment]
         to_dev = self.net.device(*owner)
@@ -291,7 +294,19 @@ class Walker:
             if bridged and host.bridge_netfilter and host.netfilter:
                 br = seg.name.split("/", 1)[1]
                 hop.notes.append("br_netfilter: a bridged IPv4 frame passes the host's iptables FORWARD chain")
-                self._filter(host, "FORWARD", pkt, self._ctx(host, br, br, state), hop)
+                conn = self._ct_find(host.name, pkt)
+                self._filter(host, "FORWARD", pkt, self._ctx(host, br, br, "ESTABLISHED" if conn else state), hop)
+                if conn is not None:  # the reply of a connection the host NATed: conntrack undoes it on the bridge too
+                    o = conn.orig
+                    new = pkt.with_(src=o[3], sport=o[4], dst=o[1], dport=o[2])
+                    if new.tuple() != pkt.tuple():
+                        for side in ("src", "dst"):
+                            if pkt.endpoint(side) != new.endpoint(side):
+                                hop.rewrites.append(f"{side} {pkt.endpoint(side)} -> {new.endpoint(side)} "
+                                                    "(conntrack on the bridge: reply of a NATed connection)")
+                        pkt = new
+                        hop.packet = pkt
+        return pkt
 
 
 def _port(net: Network, ns: str, dev) -> str:

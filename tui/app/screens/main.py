@@ -89,7 +89,7 @@ class MainScreen(EditingMixin, Screen):
         self.app.title = f"kubenet-tui · {topo.name}"
         files = ", ".join(ws.paths) if ws.paths else "(new)"
         self.app.sub_title = files + ("  ● unsaved" if ws.dirty else "")
-        self.query_one(TopologyTree).show(topo, self.net, keep=self.selected)
+        self.query_one(TopologyTree).show(self.net.topology, self.net, keep=self.selected)  # with the cluster compiled in
         self.query_one(DnsPane).show(topo)
         self._show_routes()
         if self.trace_request is not None:
