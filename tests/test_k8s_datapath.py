@@ -108,3 +108,89 @@ def test_a_bare_pod_dump_gets_a_node_and_addresses():
     assert "node-1" in n.namespaces and {"default/a", "default/b"} <= set(n.namespaces)
     t = trace(n, "a", "b", "icmp")
     assert t.delivered and t.reply.delivered
+
+
+WORKLOADS = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: pg, image: postgres, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: agent}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: http}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {addresses: [{type: InternalIP, address: 10.0.0.11}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b}
+status: {addresses: [{type: InternalIP, address: 10.0.0.12}]}
+"""
+
+
+def test_workloads_expand_into_pods_named_as_their_controllers_name_them():
+    from tui.k8s.cluster import build_cluster
+
+    c = build_cluster(load(["w.yaml"], texts={"w.yaml": WORKLOADS}).topology)
+    names = sorted(p.name for p in c.pods)
+    web = [n for n in names if n.startswith("web-")]
+    assert len(web) == 3 and len({n.rsplit("-", 1)[0] for n in web}) == 1  # one ReplicaSet web-<hash>
+    assert all(len(n.split("-")[2]) == 5 and set(n.split("-")[1] + n.split("-")[2]) <= set("bcdfghjklmnpqrstvwxz2456789") for n in web)
+    assert {"db-0", "db-1"} <= set(names)
+    agents = [p for p in c.pods if p.name.startswith("agent-")]
+    assert sorted(p.node for p in agents) == ["node-a", "node-b"]  # one per node
+    assert names == sorted(p.name for p in build_cluster(load(["w.yaml"], texts={"w.yaml": WORKLOADS}).topology).pods)  # deterministic
+    assert all(p.ip is not None and p.ip in c.pod_cidrs[p.node] for p in c.pods)
+
+
+def test_api_server_allocates_cluster_ips_node_ports_and_default_kubernetes():
+    from tui.k8s.cluster import build_cluster
+
+    c = build_cluster(load(["w.yaml"], texts={"w.yaml": WORKLOADS}).topology)
+    svcs = {s.key: s for s in c.services}
+    assert str(svcs["default/kubernetes"].cluster_ip) == "10.96.0.1"
+    assert [str(e) for e in c.endpoints_for(svcs["default/kubernetes"], svcs["default/kubernetes"].ports[0])] == ["10.0.0.11:6443"]
+    assert str(svcs["default/web"].cluster_ip) == "10.96.0.11"
+    assert svcs["default/web"].ports[0].node_port == 30000
+
+
+def test_nodeport_from_another_node_is_dnated_masqueraded_and_answered():
+    n = compile_topology(load(["w.yaml"], texts={"w.yaml": WORKLOADS}).topology)
+    t = trace(n, "node-b", "10.0.0.11:30000")
+    assert t.delivered and t.delivered_to.startswith("default/web-")
+    node_a = next(h for h in t.hops if h.node == "node-a")
+    assert any("KUBE-NODEPORTS" in r for r in node_a.rules) and any("MASQUERADE" in r for r in node_a.rules)
+    assert any(r.startswith("src 10.0.0.12:40000 -> ") and "MASQUERADE" in r for r in node_a.rewrites)
+    last = t.reply.hops[-1]
+    assert t.reply.delivered and last.node == "node-b"
+    assert (str(last.packet.src), last.packet.sport) == ("10.0.0.11", 30000)  # the client sees the NodePort answer

@@ -10,6 +10,7 @@ target ports resolved per pod.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from dataclasses import dataclass, field, replace
 
 from ..model.topology import IPAddress, KubeObject, Topology
@@ -60,6 +61,7 @@ class Service:
     selector: dict | None = field(default=None, compare=False, hash=False)
     external_traffic_policy: str = "Cluster"
     session_affinity: str = "None"
+    headless: bool = False  # spec.clusterIP: None
 
     @property
     def key(self) -> str:
@@ -143,7 +145,32 @@ def _service(o: KubeObject) -> Service:
     )
     selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else None
     return Service(o.namespace or "default", o.name, stype, None if cip in (None, "None", "") else _ip(cip), ports, selector,
-                   spec.get("externalTrafficPolicy", "Cluster"), spec.get("sessionAffinity", "None"))
+                   spec.get("externalTrafficPolicy", "Cluster"), spec.get("sessionAffinity", "None"), cip == "None")
+
+
+def _allocate(topo: Topology, services: list[Service], nodes: dict[str, Node]) -> tuple[list[Service], dict]:
+    """The API server's part: default/kubernetes at the service CIDR's first address, cluster IPs for
+    Services that have none (from .11 on: .10 is the DNS service's), NodePorts from 30000 on."""
+    cfg = topo.cluster
+    extra: dict[tuple[str, str], list[Endpoint]] = {}
+    if not any(s.key == "default/kubernetes" for s in services):
+        services = [Service("default", "kubernetes", "ClusterIP", cfg.service_cidr.network_address + 1,
+                            (ServicePort("https", 443, "TCP", 6443),))] + services
+        first = next(iter(nodes.values()), None)
+        if first is not None and first.internal_ip is not None:  # the API server on the (first) control-plane node
+            extra[("default/kubernetes", "https")] = [Endpoint(first.internal_ip, 6443, True, first.name)]
+    used = {s.cluster_ip for s in services if s.cluster_ip is not None} | {cfg.dns_cluster_ip}
+    pool = (ip for ip in itertools.islice(cfg.service_cidr.hosts(), 10, None) if ip not in used)
+    ports = {p.node_port for s in services for p in s.ports if p.node_port}
+    free_ports = (n for n in range(30000, 32768) if n not in ports)
+    out = []
+    for s in sorted(services, key=lambda s: s.key):
+        if s.cluster_ip is None and not s.headless and s.type != "ExternalName":
+            s = replace(s, cluster_ip=next(pool, None))
+        if s.type in ("NodePort", "LoadBalancer"):
+            s = replace(s, ports=tuple(p if p.node_port else replace(p, node_port=next(free_ports, None)) for p in s.ports))
+        out.append(s)
+    return out, extra
 
 
 def _slices(objects: list[KubeObject]) -> dict[tuple[str, str], list[Endpoint]]:
@@ -223,7 +250,7 @@ def _node_addresses(nodes: dict[str, Node]) -> dict[str, Node]:
     """Nodes the objects give no InternalIP get the next free address of the node network (.11 on)."""
     net = node_network(list(nodes.values()))
     used = {n.internal_ip for n in nodes.values()}
-    pool = (ip for ip in list(net.hosts())[10:] if ip not in used)
+    pool = (ip for ip in itertools.islice(net.hosts(), 10, None) if ip not in used)
     return {name: n if n.internal_ip is not None else replace(n, internal_ip=next(pool, None)) for name, n in nodes.items()}
 
 
@@ -264,7 +291,7 @@ def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict) -> list[Pod]:
     for name, cidr in cidrs.items():
         if cidr is None:
             continue
-        pool = (ip for ip in list(cidr.hosts())[1:] if ip not in used)
+        pool = (ip for ip in itertools.islice(cidr.hosts(), 1, None) if ip not in used)
         for i, p in enumerate(out):
             if p.node == name and p.ip is None and not p.host_network:
                 out[i] = replace(p, ip=next(pool, None))
@@ -285,6 +312,13 @@ def build_cluster(topo: Topology) -> Cluster:
             elif nodes[h.name].internal_ip is None:
                 nodes[h.name] = replace(nodes[h.name], internal_ip=ip)
     pods = [_pod(o) for o in objs if o.kind == "Pod"]
+    workloads = any(o.kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet") for o in objs)
+    if workloads and not nodes and not any(p.node for p in pods):
+        nodes["node-1"] = Node("node-1", ipaddress.ip_address("192.168.100.11"), None)
+    if workloads:
+        from .workloads import expand
+
+        pods += [_pod(o) for o in expand(objs, list(nodes))]
     for p in pods:  # a node a pod names but no object describes still exists
         if p.node and p.node not in nodes:
             nodes[p.node] = Node(p.node, None, None)
@@ -293,7 +327,7 @@ def build_cluster(topo: Topology) -> Cluster:
     nodes = _node_addresses(nodes)
     cidrs = _node_cidrs(topo, nodes, pods)
     pods = _place(pods, nodes, cidrs)
-    services = [_service(o) for o in objs if o.kind == "Service"]
+    services, api_endpoints = _allocate(topo, [_service(o) for o in objs if o.kind == "Service"], nodes)
     given = _slices(objs)
     from_endpoints = _endpoints_objects(objs)
     computed = _computed(services, pods)
@@ -307,4 +341,5 @@ def build_cluster(topo: Topology) -> Cluster:
                 endpoints[k] = from_endpoints.get(k, [])
             else:
                 endpoints[k] = computed.get(k, [])
+    endpoints.update(api_endpoints)
     return Cluster(topo, nodes, pods, services, endpoints, cidrs)
