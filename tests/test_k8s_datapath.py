@@ -194,3 +194,12 @@ def test_nodeport_from_another_node_is_dnated_masqueraded_and_answered():
     last = t.reply.hops[-1]
     assert t.reply.delivered and last.node == "node-b"
     assert (str(last.packet.src), last.packet.sport) == ("10.0.0.11", 30000)  # the client sees the NodePort answer
+
+
+def test_endpoint_can_be_picked_and_a_wrong_one_is_refused(net):
+    assert trace(net, "client", "svc/web", endpoint="10.244.1.3:80").delivered_to == "default/web-a"
+    assert trace(net, "client", "svc/web", endpoint="10.244.2.2:80").delivered_to == "default/web-b"
+    with pytest.raises(QueryError, match="not an endpoint"):
+        trace(net, "client", "svc/web", endpoint="10.1.1.1:80")
+    with pytest.raises(QueryError, match="met no Service"):
+        trace(net, "client", "web-b:80", endpoint="10.244.2.2:80")

@@ -88,6 +88,8 @@ def build_parser():
     t.add_argument("--port", type=int, metavar="N", help="destination port (default 80 for tcp and udp)")
     t.add_argument("--proto", choices=("tcp", "udp", "icmp"), default="tcp", type=str.lower, help="protocol (default tcp)")
     t.add_argument("--ttl", type=int, default=64, metavar="N", help="initial TTL (default 64)")
+    t.add_argument("--endpoint", metavar="IP:PORT", help="the Service endpoint kube-proxy picks (default: chosen by the seed)")
+    t.add_argument("--seed", type=int, default=0, metavar="K", help="seed of kube-proxy's random endpoint choice (default 0)")
     _output_arg(t)
 
     x = sub.add_parser("export", help="draw the network (text map, Mermaid, Graphviz dot)", formatter_class=fmt,
@@ -180,14 +182,15 @@ def cmd_routes(args) -> int:
 
 def cmd_trace(args) -> int:
     from .report import trace_text
+    from .sim.network import compile_topology
     from .sim.query import trace
 
-    net = _network(_load(args.files))
+    net = compile_topology(_load(args.files).topology, seed=args.seed)
     if args.port is not None and not 1 <= args.port <= 65535:
         raise _Usage(f"--port {args.port} is out of range 1-65535")
     if not 1 <= args.ttl <= 255:
         raise _Usage(f"--ttl {args.ttl} is out of range 1-255")
-    t = trace(net, args.src, args.dst, args.proto, args.port, args.ttl)
+    t = trace(net, args.src, args.dst, args.proto, args.port, args.ttl, args.endpoint)
     title = f"trace {args.proto} from {args.src} to {args.dst}: {t.packet.summary()}"
     _emit(t.to_dict(), args.output, trace_text(t, title))
     return 0

@@ -117,7 +117,22 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
         namespace = "default"
     if name is None:
         return None
-    return KubeObject(api_version, kind, name, namespace if namespaced else None, plain(m), m.mark)
+    return KubeObject(api_version, kind, name, namespace if namespaced else None, plain(m), m.mark, _field_marks(m))
+
+
+def _field_marks(m: YMap) -> dict:
+    """Where the fields the cluster checks were written, to locate their errors."""
+    out = {}
+    for section, key in (("spec", "clusterIP"), ("spec", "podCIDR"), ("status", "podIP")):
+        sec = m.get(section)
+        if isinstance(sec, YMap) and key in sec:
+            out[f"{section}.{key}"] = sec.vmark(key)
+    ports = m.get("spec", {}).get("ports") if isinstance(m.get("spec"), YMap) else None
+    if isinstance(ports, YList):
+        for i, p in enumerate(ports):
+            if isinstance(p, YMap) and "nodePort" in p:
+                out[f"spec.ports[{i}].nodePort"] = p.vmark("nodePort")
+    return out
 
 
 def _labels(meta: Fields, key: str) -> None:

@@ -157,6 +157,12 @@ def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], fi
             problems.error(o.mark, f"{opath}.metadata.name" if opath else "metadata.name", f'duplicate {o.kind} "{o.name}" (first at {seen_obj[o.key]})')
         seen_obj.setdefault(o.key, o.mark)
     topo = Topology(name, tuple(networks), tuple(hosts), cluster, tuple(o for o, _ in objects), tuple(files), description)
+    if any(o.kind in ("Service", "Node", "Pod") for o, _ in objects):
+        from ..k8s.cluster import conflicts
+
+        for o, path, message in conflicts(topo):
+            where = next((p for obj, p in objects if obj is o), "")
+            problems.error(o.mark_of(path), f"{where}.{path}" if where else path, message)
     # The kernel's own checks (routes, addresses) run even when other fields were wrong, so that
     # a file's errors come all at once; what failed to parse is simply absent from this model.
     try:

@@ -201,6 +201,11 @@ class KubeObject:
     namespace: str | None
     body: dict = field(compare=False, hash=False)
     mark: Mark = _mark()
+    field_marks: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # "spec.clusterIP" -> Mark
+
+    def mark_of(self, path: str) -> Mark:
+        """Where a field was written (the object's start when not recorded)."""
+        return self.field_marks.get(path, self.mark)
 
     @property
     def key(self) -> str:

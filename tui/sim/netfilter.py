@@ -38,6 +38,7 @@ class MatchContext:
     ct_state: str  # NEW or ESTABLISHED
     is_local: object  # callable(address) -> bool
     seed: int = 0
+    endpoint: str | None = None  # "ip:port": statistic rules take the Service endpoint asked for
 
 
 def _iface_match(pattern: str, name: str | None) -> bool:
@@ -76,8 +77,11 @@ def matches(r: Rule, pkt: Packet, ctx: MatchContext, mark: int) -> bool:
         return False
     if r.dst_type is not None and r.dst_type == "LOCAL" and not ctx.is_local(pkt.dst):
         return False
-    if r.probability is not None and chance(ctx.seed, r.text, pkt) >= r.probability:
-        return False
+    if r.probability is not None:
+        if ctx.endpoint is not None and r.comment and " -> " in r.comment:
+            return r.comment.rsplit(" -> ", 1)[1] == ctx.endpoint  # kube-proxy's "ns/svc:port -> ip:port"
+        if chance(ctx.seed, r.text, pkt) >= r.probability:
+            return False
     return True
 
 

@@ -116,8 +116,11 @@ def _service(net: Network, name: str, port: int | None) -> Endpoint:
     return Endpoint(None, svc.cluster_ip, port)
 
 
-def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None = None, ttl: int = 64) -> Trace:
-    """Trace a packet from ``src`` to ``dst``; the reply follows for TCP, SCTP and ICMP."""
+def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None = None, ttl: int = 64,
+          endpoint: str | None = None) -> Trace:
+    """Trace a packet from ``src`` to ``dst``; the reply follows for TCP, SCTP and ICMP.
+
+    ``endpoint`` (``ip:port``) makes kube-proxy's random choice pick that Service endpoint."""
     s = source(net, src)
     d = destination(net, dst)
     if port is not None and d.port is not None and port != d.port:
@@ -131,7 +134,14 @@ def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None
         pkt = Packet(proto, s.ip, d.ip, EPHEMERAL_PORT, dport or 80, ttl)
     if s.ip is not None and d.ip.version != s.ip.version:
         raise QueryError(f"{s.ip} and {d.ip} are of different address families")
-    return Walker(net).trace(s.ns, pkt)
+    result = Walker(net, endpoint).trace(s.ns, pkt)
+    if endpoint is not None:
+        dnat = [rw.split(" -> ")[1].split(" ")[0] for h in result.hops for rw in h.rewrites if rw.endswith("(DNAT)")]
+        if not dnat:
+            raise QueryError(f"--endpoint {endpoint}: the packet met no Service (no DNAT on its way)")
+        if dnat[0] != endpoint:
+            raise QueryError(f"--endpoint {endpoint} is not an endpoint of that Service port (kube-proxy chose among others, e.g. {dnat[0]})")
+    return result
 
 
 def route_get(net: Network, ns: NetNS, ip: IPAddress) -> dict:

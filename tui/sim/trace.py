@@ -99,8 +99,9 @@ def _rule_line(table: str, chain: str, v: Verdict) -> list[str]:
 class Walker:
     """Walks packets through a compiled :class:`Network`, keeping conntrack between walks."""
 
-    def __init__(self, net: Network) -> None:
+    def __init__(self, net: Network, endpoint: str | None = None) -> None:
         self.net = net
+        self.endpoint = endpoint  # a Service endpoint to pick instead of the seeded choice
         self.conntrack: dict[str, list[_Conn]] = {}
 
     # -- public -----------------------------------------------------------
@@ -143,7 +144,7 @@ class Walker:
             return Trace("dropped", d.reason, hops, sent if sent.src else first, start)
 
     def _ctx(self, ns: NetNS, in_dev, out_dev, state: str) -> MatchContext:
-        return MatchContext(in_dev, out_dev, state, ns.tables.is_local, self.net.seed)
+        return MatchContext(in_dev, out_dev, state, ns.tables.is_local, self.net.seed, self.endpoint)
 
     def _namespace(self, ns: NetNS, in_dev: str | None, pkt: Packet, hops: list[Hop]):
         """Process ``pkt`` in one namespace. None when delivered, else (next ns, its device, packet)."""
