@@ -203,3 +203,23 @@ def test_endpoint_can_be_picked_and_a_wrong_one_is_refused(net):
         trace(net, "client", "svc/web", endpoint="10.1.1.1:80")
     with pytest.raises(QueryError, match="met no Service"):
         trace(net, "client", "web-b:80", endpoint="10.244.2.2:80")
+
+
+def test_flannel_carries_pod_traffic_inside_vxlan_and_unwraps_it_on_the_far_node():
+    n = compile_topology(load([str(ROOT / "topologies" / "04-cni-flannel.yaml")]).topology)
+    node1 = [r.ip_route() for r in n.namespaces["node-1"].tables.main.routes()]
+    assert "10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink" in node1
+    assert n.namespaces["node-1"].devices["flannel.1"].vxlan == (1, 8472)
+    t = trace(n, "client", "web-b:80")
+    assert t.delivered and t.delivered_to == "default/web-b"
+    outer = [h for h in t.hops if h.encapsulated is not None]
+    assert [h.node for h in outer] == ["node-1", "lan", "node-2"]
+    assert all(h.packet.proto == "udp" and h.packet.dport == 8472 for h in outer)
+    assert {(str(h.packet.src), str(h.packet.dst)) for h in outer} == {("192.168.1.11", "192.168.1.12")}
+    assert all(str(h.encapsulated.src) == "10.244.1.2" and str(h.encapsulated.dst) == "10.244.2.2" for h in outer)
+    after = t.hops[t.hops.index(outer[-1]) + 1]
+    assert (after.node, after.in_, after.out) == ("node-2", "flannel.1", "cni0")
+    assert t.reply.delivered and any(h.encapsulated is not None for h in t.reply.hops)
+    # the bridge plugin's trace of the same flow has no outer packet
+    plain = trace(compile_topology(load([str(TWO)]).topology), "client", "web-b:80")
+    assert not any(h.encapsulated is not None for h in plain.hops)

@@ -23,6 +23,8 @@ def hop_lines(n: int, hop: Hop, dropped_here: bool = False) -> list[str]:
     p = hop.packet
     macs = f"  [{p.src_mac} -> {p.dst_mac}]" if p.src_mac and p.dst_mac else ""
     lines.append(f"       {'packet':<9}{p.summary()}{macs}")
+    if hop.encapsulated is not None:
+        lines.append(f"       {'inner':<9}{hop.encapsulated.summary()}  (inside the VXLAN packet above)")
     return lines
 
 

@@ -59,6 +59,9 @@ def augment(topo: Topology, cluster: Cluster | None = None) -> Topology:
     if implicit and not any(n.name == NODE_NETWORK for n in networks):
         networks.append(Network(NODE_NETWORK, node_network(implicit)))
     underlay = node_network(implicit) if implicit else None
+    cni = cluster.topology.cluster.cni
+    if cni == "flannel" and not any(n.name == "flannel.1" for n in networks):
+        networks.append(Network("flannel.1", None, kind="vxlan"))  # flannel's overlay: VNI 1, UDP 8472
     node_ip = {}
     for n in names:
         if n in hosts:
@@ -84,12 +87,20 @@ def augment(topo: Topology, cluster: Cluster | None = None) -> Topology:
                 proute = Route(default, gw.ip, "eth0", onlink=True)
                 routes.append(Route(ipaddress.ip_network(p.ip), dev="cni0"))
             namespaces.append(Namespace(pod_ns(p), (iface,), (proute,), kind="pod"))
-        for other in names:  # the bridge (host-gw) plugin: the other nodes' pod CIDRs via their node IPs
-            if other != n and node_ip.get(other) is not None and cidrs[other].version == 4:
+        interfaces = base.interfaces
+        for other in names:
+            if other == n or node_ip.get(other) is None or cidrs[other] is None or cidrs[other].version != 4:
+                continue
+            if cni == "flannel":  # via the far node's flannel.1 address, on-link over the VXLAN device
+                routes.append(Route(cidrs[other], cidrs[other].network_address, "flannel.1", onlink=True))
+            else:  # the bridge (host-gw) plugin: the other nodes' pod CIDRs via their node IPs
                 routes.append(Route(cidrs[other], node_ip[other]))
+        if cni == "flannel":
+            vtep = Interface("flannel.1", (ipaddress.ip_interface(f"{cidr.network_address}/32"),), "flannel.1", mtu=1450, vxlan=(1, 8472))
+            interfaces = interfaces + (vtep,)
         rules, policies = _kube_proxy(cluster, n)
         out_hosts.append(replace(
-            base, forwarding=True, role="node", bridges=base.bridges + (Bridge("cni0", (gw,)),),
+            base, forwarding=True, role="node", interfaces=interfaces, bridges=base.bridges + (Bridge("cni0", (gw,)),),
             namespaces=base.namespaces + tuple(namespaces), routes=tuple(routes),
             rules=base.rules + rules, policies=base.policies + policies,
         ))

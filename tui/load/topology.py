@@ -71,7 +71,7 @@ def read_topology(m: YMap, path: str, problems: Problems) -> TopologyDoc:
         n.get("description", str)
         n.done()
         if name:
-            doc.networks.append(Network(name, cidr, item.mark))
+            doc.networks.append(Network(name, cidr, mark=item.mark))
             doc.paths[item.mark] = p
     for _, item, p in f.maps("hosts"):
         h = _host(Fields(item, p, problems, HOST_FIELDS), doc)
@@ -150,7 +150,7 @@ def _interface(f: Fields, inner: bool, doc: TopologyDoc) -> Interface | None:
     if name is None:
         return None
     doc.paths[f.m.mark] = f.path
-    return Interface(name, addrs, network, bridge, peer, mac, mtu, metric, f.m.mark)
+    return Interface(name, addrs, network, bridge, peer, mac, mtu, metric, mark=f.m.mark)
 
 
 def _route(f: Fields, doc: TopologyDoc) -> Route | None:
@@ -240,7 +240,7 @@ def _host(f: Fields, doc: TopologyDoc) -> Host | None:
         n.get("description", str)
         n.done()
         if nname:
-            namespaces.append(Namespace(nname, tuple(nifs), tuple(nroutes), nfwd, item.mark))
+            namespaces.append(Namespace(nname, tuple(nifs), tuple(nroutes), nfwd, mark=item.mark))
             doc.paths[item.mark] = p
     docker = None
     if f.has("docker"):
@@ -270,7 +270,7 @@ def _host(f: Fields, doc: TopologyDoc) -> Host | None:
         return None
     doc.paths[f.m.mark] = f.path
     return Host(name, tuple(ifaces), tuple(routes), forwarding, tuple(bridges), tuple(namespaces), docker,
-                tuple(containers), rules, policies, role, f.m.mark)
+                tuple(containers), rules, policies, role, mark=f.m.mark)
 
 
 def _docker(d: Fields) -> DockerBridge:

@@ -30,6 +30,7 @@ class Network:
 
     name: str
     cidr: IPNetwork | None = None
+    kind: str = "switch"  # switch, or vxlan for an overlay whose frames travel inside UDP (flannel)
     mark: Mark = _mark()
 
 
@@ -50,6 +51,7 @@ class Interface:
     mac: str | None = None
     mtu: int = 1500
     metric: int = 0  # `ip addr add ... metric N`: the metric of the connected route
+    vxlan: tuple[int, int] | None = None  # (VNI, UDP port) for a VXLAN device such as flannel.1
     mark: Mark = _mark()
 
 

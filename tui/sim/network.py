@@ -38,6 +38,7 @@ class Device:
     peer: tuple[str, str] | None = None  # the other end of a veth pair
     master: str | None = None  # the bridge a port belongs to
     metric: int = 0  # the metric of its connected routes
+    vxlan: tuple[int, int] | None = None  # (VNI, UDP port): frames leave inside UDP to the peer's node
     mark: Mark = NOWHERE
 
 
@@ -245,7 +246,8 @@ class _Builder:
             inside = Device(ns, i.name, "veth", i.addresses, i.mac or mac_for(ns, i.name), seg, (host, peer), metric=i.metric, mark=i.mark)
             outside = Device(host, peer, "veth", (), mac_for(host, peer), None, (ns, i.name), master=i.bridge, mark=i.mark)
             return [inside, outside]
-        return [Device(ns, i.name, "ethernet", i.addresses, i.mac or mac_for(ns, i.name), i.network, metric=i.metric, mark=i.mark)]
+        kind = "vxlan" if i.vxlan else "ethernet"
+        return [Device(ns, i.name, kind, i.addresses, i.mac or mac_for(ns, i.name), i.network, metric=i.metric, vxlan=i.vxlan, mark=i.mark)]
 
     def host(self, h: Host) -> None:
         for b in h.bridges:
@@ -300,7 +302,7 @@ def compile_topology(topo: Topology, seed: int = 0) -> Network:
         topo = augment(topo)
     b = _Builder(topo, seed)
     for n in topo.networks:
-        b.segment(n.name, "switch", None, n.cidr)
+        b.segment(n.name, n.kind, None, n.cidr)
     for h in topo.hosts:
         b.host(h)
     return Network(topo, b.namespaces, b.segments, b.g, b.problems, seed)

@@ -18,6 +18,12 @@ from .packet import Packet
 from .routing import REJECT_TYPES, KernelRoute, select_source
 
 MAX_HOPS = 256
+
+
+def hash_flow(pkt: Packet) -> int:
+    import zlib
+
+    return zlib.crc32(pkt.flow_key().encode())
 REPLY_PROTOCOLS = ("tcp", "icmp", "sctp")
 
 
@@ -34,9 +40,11 @@ class Hop:
     rules: list[str] = field(default_factory=list)
     rewrites: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    encapsulated: Packet | None = None  # the inner packet, when this hop carries a VXLAN outer packet
 
     def to_dict(self) -> dict:
         return {
+            "encapsulated": self.encapsulated.to_dict() if self.encapsulated is not None else None,
             "node": self.node,
             "kind": self.kind,
             "in": self.in_,
@@ -227,11 +235,38 @@ class Walker:
         peer = self.net.device(*owner)
         pkt = pkt.with_(src_mac=out.mac, dst_mac=peer.mac)
         hop.packet = pkt
-        hop.notes.append(f"ARP: {nexthop} is at {peer.mac} ({owner[0]} {owner[1]})")
+        hop.notes.append(f"{'neighbour entry' if out.vxlan else 'ARP'}: {nexthop} is at {peer.mac} ({owner[0]} {owner[1]})")
         if conn is None:
             self._ct_add(ns.name, orig, pkt, nat_notes)
+        if out.vxlan is not None:
+            self._vxlan(ns, out, owner, pkt, hops)
+            return owner[0], owner[1], pkt
         pkt = self._l2(ns, out, owner, pkt, hops, state)
         return owner[0], owner[1], pkt
+
+    def _vxlan(self, ns: NetNS, out, owner: tuple[str, str], inner: Packet, hops: list[Hop]) -> None:
+        """Carry a frame over a VXLAN device: inside UDP from this node to the peer's, then unwrapped there."""
+        vni, port = out.vxlan
+        remote = self.net.namespaces[owner[0]]
+        local_ip = ns.primary_address(4)
+        remote_ip = remote.primary_address(4)
+        if local_ip is None or remote_ip is None:
+            raise _Drop(f"VXLAN: no underlay address for the tunnel from {ns.name} to {remote.name}")
+        sport = 32768 + (hash_flow(inner) % 28232)  # the kernel hashes the inner flow into the source port
+        outer = Packet("udp", local_ip, remote_ip, sport, port)
+        hops[-1].notes.append(f"VXLAN encapsulation on {out.name} (VNI {vni}): FDB {inner.dst_mac} dst {remote_ip}; "
+                              f"outer UDP {local_ip}:{sport} -> {remote_ip}:{port} carries the inner packet")
+        sub = Walker(self.net, self.endpoint)
+        sub.conntrack = self.conntrack
+        carried = sub._walk(ns.name, outer)
+        for h in carried.hops:
+            h.encapsulated = inner
+            if h is carried.hops[0]:
+                h.notes.insert(0, "outer packet (VXLAN over the underlay)")
+        hops += carried.hops
+        if not carried.delivered or carried.delivered_to != remote.name:
+            raise _Drop(f"VXLAN: the outer packet to {remote_ip} did not reach {remote.name}: {carried.reason or 'delivered elsewhere'}")
+        hops[-1].notes.append(f"VXLAN decapsulation: UDP port {port} on {remote.name} unwraps the inner packet onto {owner[1]}")
 
     def _route(self, ns: NetNS, route: KernelRoute | None, pkt: Packet, hop: Hop) -> KernelRoute:
         if route is None:

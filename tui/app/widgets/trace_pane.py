@@ -184,6 +184,9 @@ class TracePane(VerticalScroll):
                     t.append(f"      note   {note}\n", style="grey62")
                 t.append_text(_packet_text(hop))
                 t.append("\n")
+                if hop.encapsulated is not None:
+                    t.append("      inner  ", style="grey62")
+                    t.append(hop.encapsulated.summary() + " (inside VXLAN)\n", style="magenta")
         if self.step == len(rows) - 1:
             if self.step < n_fwd:
                 t.append_text(self._verdict(self.trace))
