@@ -71,10 +71,12 @@ class Workspace:
         self.paths = list(paths)
         self.files: list[_File] = []
         docs: list[tuple[str, tuple[dict, ...]]] = []
+        texts: dict[str, str] = {}
         for path in expand(paths):
             with open(path, "rb") as fh:
                 data = fh.read()
             text = data.decode("utf-8-sig", errors="replace")
+            texts[path] = text
             try:
                 values = [plain(v) for v, _ in read_documents(data, path)]
             except SourceError as e:
@@ -82,7 +84,7 @@ class Workspace:
             self.files.append(_File(path, _header(text), path.endswith(".json")))
             docs.append((path, tuple(values)))
         self.state: State = tuple(docs)
-        self.loaded: Loaded = load(paths)
+        self.loaded: Loaded = load(paths, texts=texts)  # each file read once
         self.saved: State = self.state
         self.undo_stack: list[State] = []
         self.redo_stack: list[State] = []

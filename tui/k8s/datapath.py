@@ -28,12 +28,9 @@ def pod_ns(pod: Pod) -> str:
     return f"{pod.namespace}/{pod.name}"
 
 
-def _rules(lines: list[str], table: str) -> tuple[list[Rule], list[Policy]]:
-    rules, chains = [], []
-    for line in lines:
-        parsed = parse_rule(f"-t {table} {line}")
-        rules.append(replace(parsed, text=line))  # kube-proxy's own wording, as iptables-save shows it
-    return rules, chains
+def _rules(lines: list[str], table: str) -> list[Rule]:
+    # kube-proxy's own wording kept as the rule's text, as iptables-save shows it on a node
+    return [replace(parse_rule(f"-t {table} {line}"), text=line) for line in lines]
 
 
 def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
@@ -42,7 +39,7 @@ def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Po
     for table, build in (("nat", nat_rules), ("filter", filter_rules)):
         chains, lines = build(cluster, node)
         policies += [Policy(table, c, "-") for c in chains]
-        rules += _rules(lines, table)[0]
+        rules += _rules(lines, table)
     return tuple(rules), tuple(policies)
 
 
@@ -51,6 +48,10 @@ def augment(topo: Topology, cluster: Cluster | None = None) -> Topology:
     cluster = cluster or build_cluster(topo)
     if not cluster.nodes:
         return topo
+    return _augment(topo, cluster)
+
+
+def _augment(topo: Topology, cluster: Cluster) -> Topology:
     names = list(cluster.nodes)
     cidrs = cluster.pod_cidrs
     hosts = {h.name: h for h in topo.hosts}

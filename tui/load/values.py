@@ -16,25 +16,25 @@ _HOSTNAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _IFNAME_BAD = re.compile(r"[\s/:]")
 
 
-def dns1123_label(name: str) -> str:
-    """A Kubernetes DNS-1123 label: lower-case alphanumerics and '-', at most 63."""
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _label(name: str, pattern: re.Pattern, what: str, start: str) -> str:
     if len(name) > 63:
         return f'"{name}" is longer than 63 characters'
-    if not _LABEL.match(name):
-        return f'"{name}" is not a valid DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit'
+    if not pattern.match(name):
+        return f'"{name}" is not a valid {what}: lower-case letters, digits and "-", starting with {start} and ending with a letter or digit'
     return ""
 
 
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+def dns1123_label(name: str) -> str:
+    """A Kubernetes DNS-1123 label: lower-case alphanumerics and '-', at most 63; '' when valid, else why not."""
+    return _label(name, _LABEL, "DNS-1123 label", "a letter or digit")
 
 
 def dns1035_label(name: str) -> str:
     """A DNS-1035 label (Service names): like DNS-1123 but starting with a letter."""
-    if len(name) > 63:
-        return f'"{name}" is longer than 63 characters'
-    if not _DNS1035.match(name):
-        return f'"{name}" is not a valid DNS-1035 label: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit'
-    return ""
+    return _label(name, _DNS1035, "DNS-1035 label", "a letter")
 
 
 def dns1123_subdomain(name: str) -> str:

@@ -112,6 +112,7 @@ class Network:
     spec: GraphSpec
     route_problems: list[tuple[str, RouteProblem]]
     seed: int = 0
+    cluster: object = None  # the Kubernetes cluster compiled in (tui.k8s.cluster.Cluster), if any
     _graph: object = field(default=None, repr=False)
 
     @property
@@ -296,13 +297,16 @@ class _Builder:
 
 def compile_topology(topo: Topology, seed: int = 0) -> Network:
     """Build the simulated network of a description (a cluster's data path included)."""
+    cluster = None
     if topo.objects or any(h.role == "node" for h in topo.hosts):
+        from ..k8s.cluster import build_cluster
         from ..k8s.datapath import augment  # Kubernetes compiles down to the same Linux model
 
-        topo = augment(topo)
+        cluster = build_cluster(topo)
+        topo = augment(topo, cluster)
     b = _Builder(topo, seed)
     for n in topo.networks:
         b.segment(n.name, n.kind, None, n.cidr)
     for h in topo.hosts:
         b.host(h)
-    return Network(topo, b.namespaces, b.segments, b.g, b.problems, seed)
+    return Network(topo, b.namespaces, b.segments, b.g, b.problems, seed, cluster)

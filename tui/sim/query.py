@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..model.topology import IPAddress
 from .network import NetNS, Network
 from .packet import EPHEMERAL_PORT, Packet
-from .routing import REJECT_TYPES, KernelRoute, route_n_rows, select_source
+from .routing import REJECT_TYPES, route_n_rows, select_source
 from .trace import Trace, Walker
 
 
@@ -100,11 +100,9 @@ def destination(net: Network, text: str) -> Endpoint:
 
 def _service(net: Network, name: str, port: int | None) -> Endpoint:
     """``svc/NAME[.NAMESPACE]``: the Service's cluster IP, and its port when it has only one."""
-    from ..k8s.cluster import build_cluster
-
     svc_name, _, ns = name.partition(".")
     ns = ns or "default"
-    services = build_cluster(net.topology).services
+    services = net.cluster.services if net.cluster is not None else []
     svc = next((s for s in services if s.name == svc_name and s.namespace == ns), None)
     if svc is None:
         raise QueryError(f'no Service "{ns}/{svc_name}"{_suggest(f"{ns}/{svc_name}", [s.key for s in services])}')
@@ -149,7 +147,7 @@ def route_get(net: Network, ns: NetNS, ip: IPAddress) -> dict:
     r = ns.tables.lookup(ip)
     if r is None:
         return {"ip": str(ip), "route": None, "error": "Network is unreachable"}
-    out = _route_dict(r)
+    out = r.to_dict()
     if r.type == "local":
         out["dev"] = "lo"
     if not r.uses_gateway:
@@ -157,11 +155,6 @@ def route_get(net: Network, ns: NetNS, ip: IPAddress) -> dict:
     out["src"] = str(select_source(ns.tables, r, ip, ns.addresses())) if r.type not in REJECT_TYPES else None
     err = {"blackhole": "Invalid argument", "unreachable": "No route to host", "prohibit": "Permission denied"}.get(r.type)
     return {"ip": str(ip), "route": out, "error": err}
-
-
-def _route_dict(r: KernelRoute) -> dict:
-    d = r.to_dict()
-    return d
 
 
 def route_get_line(lookup: dict) -> str:
@@ -192,7 +185,7 @@ def routes(net: Network, target: str, lookups: list[str] = (), fmt: str = "ip") 
     main = ns.tables.main.routes()
     result = {
         "target": ns.name,
-        "routes": [_route_dict(r) for r in main],
+        "routes": [r.to_dict() for r in main],
         "lookups": [route_get(net, ns, ip) for ip in ips],
     }
     if fmt == "ip":
