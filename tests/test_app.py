@@ -359,3 +359,23 @@ async def test_keys_pressed_while_quitting_do_not_crash(workdir):
         await pilot.press("q", "e", "t", "a")
         await pilot.pause()
     assert app.return_code in (0, None)
+
+
+async def test_cluster_made_routes_are_not_edited_as_file_routes(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.screen.query_one(TopologyTree)
+        node = next(n for n in tree._nodes_of_kind(tree.root, "route") if n.data.host == "node-1" and "10.244.2.0/24" in n.data.name)
+        tree.move_cursor(node)
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)  # no confirm: refused with a note
+        assert not app.workspace.dirty
+        own = next(n for n in tree._nodes_of_kind(tree.root, "route") if n.data.host == "node-1" and n.data.name.startswith("default"))
+        tree.move_cursor(own)
+        await pilot.pause()
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert app.workspace.loaded.topology.host("node-1").routes == ()

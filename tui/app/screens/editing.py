@@ -119,9 +119,29 @@ class EditingMixin:
 
         self.app.push_screen(ChoiceScreen("Add what?", choices), chosen)
 
+    def generated(self, item) -> bool:
+        """Whether ``item`` was made by the cluster (the CNI plugin, kube-proxy), not written in the file."""
+        if item is None or item.kind not in ("route", "host", "interface"):
+            return False
+        host = self.workspace.loaded.topology.host(item.host or item.name)
+        if host is None:
+            return True  # an implicit node
+        if item.kind == "route":
+            return item.index is None or item.index >= len(host.routes)
+        if item.kind == "interface":
+            return all(i.name != item.name for i in host.interfaces)
+        return False
+
+    def _refuse_generated(self, item) -> bool:
+        if self.generated(item):
+            self.notify("This comes from the cluster (its nodes, pods and CNI plugin), not from the file: change the Kubernetes objects instead.",
+                        severity="warning", timeout=5)
+            return True
+        return False
+
     def action_edit(self) -> None:
         item = self.selected
-        if item is None or item.kind not in self.EDITABLE:
+        if item is None or item.kind not in self.EDITABLE or self._refuse_generated(item):
             return
         self.open_form(item.kind, self._host_of(item), item)
 
@@ -185,7 +205,7 @@ class EditingMixin:
         from ..forms.confirm import ConfirmScreen
 
         item = self.selected
-        if item is None or item.kind not in self.EDITABLE:
+        if item is None or item.kind not in self.EDITABLE or self._refuse_generated(item):
             return
         host = self._host_of(item)
         if item.kind == "network":
