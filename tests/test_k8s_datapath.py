@@ -223,3 +223,22 @@ def test_flannel_carries_pod_traffic_inside_vxlan_and_unwraps_it_on_the_far_node
     # the bridge plugin's trace of the same flow has no outer packet
     plain = trace(compile_topology(load([str(TWO)]).topology), "client", "web-b:80")
     assert not any(h.encapsulated is not None for h in plain.hops)
+
+
+def test_load_balancer_forwards_its_external_ip_to_a_nodeport_and_back():
+    n = compile_topology(load([str(ROOT / "topologies" / "06-loadbalancer.yaml")]).topology)
+    svc = next(s for s in n.cluster.services if s.name == "web")
+    assert str(svc.load_balancer_ip) == "192.168.1.241" and svc.ports[0].node_port == 30000
+    t = trace(n, "laptop", "192.168.1.241:80")
+    assert t.delivered and t.delivered_to.startswith("default/web-")
+    lb = next(h for h in t.hops if h.node == "load-balancer")
+    assert lb.rewrites[0].startswith("dst 192.168.1.241:80 -> 192.168.1.1") and ":30000 (DNAT)" in lb.rewrites[0]
+    assert any("MASQUERADE" in r for r in lb.rewrites)
+    node = t.hops[t.hops.index(lb) + 2]
+    assert node.node in ("node-1", "node-2") and any("KUBE-NODEPORTS" in r for r in node.rules)
+    last = t.reply.hops[-1]
+    assert t.reply.delivered and last.node == "laptop" and (str(last.packet.src), last.packet.sport) == ("192.168.1.241", 80)
+    # from inside the cluster kube-proxy's "loadbalancer IP" rule takes the packet before it leaves the node
+    inside = trace(n, "client", "192.168.1.241:80")
+    assert inside.delivered and all(h.node != "load-balancer" for h in inside.hops)
+    assert any("loadbalancer IP" in r for h in inside.hops for r in h.rules)

@@ -62,6 +62,7 @@ class Service:
     external_traffic_policy: str = "Cluster"
     session_affinity: str = "None"
     headless: bool = False  # spec.clusterIP: None
+    load_balancer_ip: IPAddress | None = None  # status.loadBalancer.ingress[0].ip, or from the topology's pool
 
     @property
     def key(self) -> str:
@@ -144,8 +145,10 @@ def _service(o: KubeObject) -> Service:
         for p in spec.get("ports") or [] if isinstance(p, dict) and isinstance(p.get("port"), int)
     )
     selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else None
+    ingress = ((o.body.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    lb = _ip(ingress[0].get("ip")) if ingress and isinstance(ingress[0], dict) else None
     return Service(o.namespace or "default", o.name, stype, None if cip in (None, "None", "") else _ip(cip), ports, selector,
-                   spec.get("externalTrafficPolicy", "Cluster"), spec.get("sessionAffinity", "None"), cip == "None")
+                   spec.get("externalTrafficPolicy", "Cluster"), spec.get("sessionAffinity", "None"), cip == "None", lb)
 
 
 def _allocate(topo: Topology, services: list[Service], nodes: dict[str, Node]) -> tuple[list[Service], dict]:
@@ -163,12 +166,16 @@ def _allocate(topo: Topology, services: list[Service], nodes: dict[str, Node]) -
     pool = (ip for ip in itertools.islice(cfg.service_cidr.hosts(), 10, None) if ip not in used)
     ports = {p.node_port for s in services for p in s.ports if p.node_port}
     free_ports = (n for n in range(30000, 32768) if n not in ports)
+    lb_used = {s.load_balancer_ip for s in services}
+    lb_pool = (ip for ip in (cfg.load_balancer_pool.hosts() if cfg.load_balancer_pool else ()) if ip not in lb_used)
     out = []
     for s in sorted(services, key=lambda s: s.key):
         if s.cluster_ip is None and not s.headless and s.type != "ExternalName":
             s = replace(s, cluster_ip=next(pool, None))
         if s.type in ("NodePort", "LoadBalancer"):
             s = replace(s, ports=tuple(p if p.node_port else replace(p, node_port=next(free_ports, None)) for p in s.ports))
+        if s.type == "LoadBalancer" and s.load_balancer_ip is None:  # the cloud (or MetalLB) hands one out
+            s = replace(s, load_balancer_ip=next(lb_pool, None))
         out.append(s)
     return out, extra
 

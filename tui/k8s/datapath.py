@@ -105,4 +105,44 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
             namespaces=base.namespaces + tuple(namespaces), routes=tuple(routes),
             rules=base.rules + rules, policies=base.policies + policies,
         ))
+    lb = _load_balancer(cluster, [h for h in out_hosts if h.name in cluster.nodes], node_ip)
+    if lb is not None:
+        out_hosts.append(lb)
     return replace(topo, networks=tuple(networks), hosts=tuple(out_hosts))
+
+
+LB_HOST = "load-balancer"
+
+
+def _load_balancer(cluster: Cluster, nodes: list[Host], node_ip: dict) -> Host | None:
+    """The cloud's load balancer for LoadBalancer Services: a host on the nodes' network that owns the
+    external IPs and forwards each Service port to a node's NodePort (spread like kube-proxy spreads
+    endpoints), masquerading the client so that the reply comes back through it."""
+    lbs = [s for s in cluster.services if s.type == "LoadBalancer" and s.load_balancer_ip is not None]
+    if not lbs or not nodes or any(h.name == LB_HOST for h in cluster.topology.hosts):
+        return None
+    first = next((i for i in nodes[0].interfaces if i.network and i.addresses and i.addresses[0].version == 4), None)
+    if first is None:
+        return None
+    net = first.addresses[0].network
+    taken = {a.ip for h in cluster.topology.hosts for i in h.interfaces for a in i.addresses} | set(node_ip.values())
+    taken |= {s.load_balancer_ip for s in lbs}
+    own = next((ip for ip in reversed(list(net.hosts())) if ip not in taken), None)
+    if own is None:
+        return None
+    addrs = (ipaddress.ip_interface(f"{own}/{net.prefixlen}"),) + tuple(ipaddress.ip_interface(f"{s.load_balancer_ip}/32") for s in lbs)
+    targets = [(h.name, node_ip[h.name]) for h in nodes if node_ip.get(h.name) is not None]
+    lines = []
+    for s in sorted(lbs, key=lambda s: s.key):
+        for p in s.ports:
+            if not p.node_port:
+                continue
+            proto = p.protocol.lower()
+            for i, (name, ip) in enumerate(targets):
+                stat = f" -m statistic --mode random --probability {1.0 / (len(targets) - i):0.10f}" if i < len(targets) - 1 else ""
+                lines.append(f'-t nat -A PREROUTING -d {s.load_balancer_ip}/32 -p {proto} --dport {p.port} -m comment '
+                             f'--comment "{s.port_name(p)} load balancer -> {name}"{stat} -j DNAT --to-destination {ip}:{p.node_port}')
+            for _, ip in targets:
+                lines.append(f"-t nat -A POSTROUTING -d {ip}/32 -p {proto} --dport {p.node_port} -j MASQUERADE")
+    rules = tuple(parse_rule(line) for line in lines)
+    return Host(LB_HOST, (Interface("eth0", addrs, first.network),), forwarding=True, rules=rules, role="load-balancer")

@@ -76,6 +76,9 @@ def nat_rules(cluster: Cluster, node: str) -> tuple[list[str], list[str]]:
             chains.append(svc_name)
             dst = f"-d {svc.cluster_ip}" if svc.cluster_ip.version == 4 else f"-d {svc.cluster_ip}"
             services.append(f'-A KUBE-SERVICES -m comment --comment "{spn} cluster IP" -m {proto} -p {proto} {dst} --dport {p.port} -j {svc_name}')
+            if svc.type == "LoadBalancer" and svc.load_balancer_ip is not None and p.node_port:
+                services.append(f'-A KUBE-SERVICES -m comment --comment "{spn} loadbalancer IP" -m {proto} -p {proto} '
+                                f"-d {svc.load_balancer_ip} --dport {p.port} -j {svc_chain(spn, proto, 'KUBE-EXT-')}")
             body = [f'-A {svc_name} -m comment --comment "{spn} cluster IP" -m {proto} -p {proto} {dst} --dport {p.port} ! -s {cidr} -j KUBE-MARK-MASQ']
             for i, e in enumerate(eps):
                 sep = sep_chain(spn, proto, str(e))

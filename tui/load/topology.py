@@ -33,7 +33,7 @@ BRIDGE_FIELDS = ("name", "address", "addresses", "description")
 NAMESPACE_FIELDS = ("name", "interfaces", "routes", "forwarding", "description")
 DOCKER_FIELDS = ("bridge", "cidr", "address")
 CONTAINER_FIELDS = ("name", "host", "address", "ports", "description")
-CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy")
+CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy", "loadBalancerPool")
 CNI_PLUGINS = ("bridge", "host-gw", "flannel", "calico", "cilium")
 PROXY_MODES = ("iptables", "ipvs", "nftables")
 ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit")
@@ -378,5 +378,6 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
     if domain and not all(part and part.replace("-", "").isalnum() for part in domain.split(".")):
         f.error("domain", f'"{domain}" is not a DNS domain')
         domain = d.domain
+    pool = f.parse("loadBalancerPool", parse_cidr)
     f.done()
-    return ClusterConfig(name, domain, pod, size, svc, dns_ip, cni, mode, True, mark)
+    return ClusterConfig(name, domain, pod, size, svc, dns_ip, cni, mode, True, pool, mark=mark)

@@ -186,6 +186,7 @@ class ClusterConfig:
     cni: str = "bridge"
     kube_proxy_mode: str = "iptables"
     present: bool = False  # whether the file had a cluster section
+    load_balancer_pool: ipaddress.IPv4Network | None = None  # external IPs for LoadBalancer Services
     mark: Mark = _mark()
 
 
