@@ -5,9 +5,11 @@ kube-proxy leave on each node.
 node is a host (an implicit one, on an implicit node network, for a Node
 object with no host of its own), with the bridge ``cni0`` holding the first
 address of the node's pod CIDR, a network namespace per pod plugged into
-``cni0`` by a veth pair, routes to the other nodes' pod CIDRs via their node
-IPs (the ``bridge``/host-gw data path), forwarding on, and kube-proxy's
-iptables rules. The simulator then compiles it like any other topology.
+``cni0`` by a veth pair, routes to the other nodes' pod CIDRs (via their node
+IPs for ``bridge``/host-gw; via a VXLAN device ``flannel.1`` for flannel),
+forwarding on, and kube-proxy's iptables rules; and, for LoadBalancer
+Services, a load balancer host in front of the nodes. The simulator then
+compiles it like any other topology.
 """
 
 from __future__ import annotations
