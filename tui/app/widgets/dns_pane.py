@@ -28,5 +28,7 @@ class DnsPane(Static):
             )
         else:
             t.append(f"Cluster domain {topology.cluster.domain}, DNS service {topology.cluster.dns_cluster_ip}.\n", style="bold")
-            t.append(f"{len(services)} Service object(s) loaded; their records are served once Services are simulated.", style="grey62")
+            t.append(f"{len(services)} Service object(s) loaded and routed by kube-proxy. CoreDNS's records "
+                     f"(<service>.<namespace>.svc.{topology.cluster.domain}) are not simulated yet: trace to svc/NAME or a cluster IP.",
+                     style="grey62")
         self.update(t)

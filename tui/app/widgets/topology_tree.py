@@ -43,6 +43,9 @@ STYLES = {
     "bridge": ("╪", "blue"),
     "container": ("▣", "magenta"),
     "namespace": ("◇", "bright_blue"),
+    "pod": ("●", "bright_magenta"),
+    "service": ("◈", "bold bright_cyan"),
+    "endpoint": ("↳", "default"),
     "object": ("☸", "bright_cyan"),
 }
 
@@ -151,6 +154,23 @@ class TopologyTree(Tree[Item]):
                 self._host(group, h, add)
             if not group.children and self.filter_text:
                 group.remove()
+        cluster = net.cluster
+        if cluster is not None and cluster.services:
+            group = add(root, "group", f"Services ({len(cluster.services)})", "", Item("group", "services"), False)
+            for s in cluster.services:
+                ip = "None (headless)" if s.headless else str(s.cluster_ip or "")
+                extra = f" external {s.load_balancer_ip}" if s.load_balancer_ip else ""
+                ports = ", ".join(f"{p.port}{'/' + p.protocol if p.protocol != 'TCP' else ''}"
+                                  + (f":{p.node_port}" if p.node_port else "") for p in s.ports)
+                eps = [(p, e) for p in s.ports for e in cluster.endpoints_for(s, p)]
+                if not self._keep(f"{s.key} {ip} {' '.join(str(e) for _, e in eps)}"):
+                    continue
+                node = add(group, "service", s.key, f"{s.type} {ip}{extra} {ports}".strip(), Item("service", s.key), not eps)
+                for p, e in eps:
+                    owner = next((q for q in cluster.pods if q.ip == e.ip), None)
+                    who = f"{owner.namespace}/{owner.name}" if owner else (e.node or "")
+                    add(node, "endpoint", str(e), f"{who}{'' if e.ready else ' (not ready)'}", Item("endpoint", str(e), ns=who or None), True,
+                        bool(who) and who in self.path)
         if topo.objects:
             group = add(root, "group", f"Kubernetes objects ({len(topo.objects)})", "", Item("group", "objects"), False)
             for o in topo.objects:
@@ -192,7 +212,8 @@ class TopologyTree(Tree[Item]):
             for n in h.namespaces:
                 if any(i.bridge == b.name for i in n.interfaces):
                     addrs = " ".join(_addr(i.addresses) for i in n.interfaces)
-                    add(bnode, "namespace", n.name, addrs, Item("namespace", n.name, host=h.name), True, n.name in self.path)
+                    icon = "pod" if n.kind == "pod" else "namespace"
+                    add(bnode, icon, n.name, addrs, Item("namespace", n.name, host=h.name), True, n.name in self.path)
         if h.docker is not None:
             dnode = add(node, "docker", h.docker.bridge, f"{h.docker.gateway} docker", Item("docker", h.docker.bridge, host=h.name, ns=h.name), False,
                         f"{h.name}/{h.docker.bridge}" in self.path)
