@@ -162,11 +162,11 @@ class TopologyTree(Tree[Item]):
                 extra = f" external {s.load_balancer_ip}" if s.load_balancer_ip else ""
                 ports = ", ".join(f"{p.port}{'/' + p.protocol if p.protocol != 'TCP' else ''}"
                                   + (f":{p.node_port}" if p.node_port else "") for p in s.ports)
-                eps = [(p, e) for p in s.ports for e in cluster.endpoints_for(s, p)]
-                if not self._keep(f"{s.key} {ip} {' '.join(str(e) for _, e in eps)}"):
+                eps = [e for p in s.ports for e in cluster.endpoints_for(s, p)]
+                if not self._keep(f"{s.key} {ip} {' '.join(str(e) for e in eps)}"):
                     continue
                 node = add(group, "service", s.key, f"{s.type} {ip}{extra} {ports}".strip(), Item("service", s.key), not eps)
-                for p, e in eps:
+                for e in eps:
                     owner = next((q for q in cluster.pods if q.ip == e.ip), None)
                     who = f"{owner.namespace}/{owner.name}" if owner else (e.node or "")
                     add(node, "endpoint", str(e), f"{who}{'' if e.ready else ' (not ready)'}", Item("endpoint", str(e), ns=who or None), True,
