@@ -135,18 +135,17 @@ class Workspace:
         return loaded
 
     def undo(self) -> bool:
-        if not self.undo_stack:
-            return False
-        self.redo_stack.append(self.state)
-        self.state = self.undo_stack.pop()
-        self.loaded = self.validate(self.state)
-        return True
+        return self._step(self.undo_stack, self.redo_stack)
 
     def redo(self) -> bool:
-        if not self.redo_stack:
+        return self._step(self.redo_stack, self.undo_stack)
+
+    def _step(self, source: list[State], target: list[State]) -> bool:
+        """Go back (or forward) one state: the current one goes onto the other stack."""
+        if not source:
             return False
-        self.undo_stack.append(self.state)
-        self.state = self.redo_stack.pop()
+        target.append(self.state)
+        self.state = source.pop()
         self.loaded = self.validate(self.state)
         return True
 

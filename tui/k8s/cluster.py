@@ -308,57 +308,6 @@ def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict) -> list[Pod]:
     return out
 
 
-def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
-    """What the API server would refuse among the objects: ``(object, field path, message)``."""
-    out: list[tuple[KubeObject, str, str]] = []
-    cfg = topo.cluster
-    ips: dict = {}
-    node_ports: dict = {}
-    cidrs: list = []
-    pod_ips: dict = {}
-    for o in topo.objects:
-        spec, status = o.body.get("spec") or {}, o.body.get("status") or {}
-        if o.kind == "Service":
-            cip = spec.get("clusterIP")
-            ip = _ip(cip) if cip not in (None, "None", "") else None
-            if cip not in (None, "None", "") and ip is None:
-                out.append((o, "spec.clusterIP", f'"{cip}" is not an IP address'))
-            elif ip is not None:
-                if cfg.present and ip.version == cfg.service_cidr.version and ip not in cfg.service_cidr:
-                    out.append((o, "spec.clusterIP", f"{ip} is not in the service CIDR {cfg.service_cidr} (kube-apiserver --service-cluster-ip-range)"))
-                elif ip in ips:
-                    out.append((o, "spec.clusterIP", f"{ip} is already allocated to Service {ips[ip]}"))
-                ips.setdefault(ip, f"{o.namespace}/{o.name}")
-            for i, p in enumerate(spec.get("ports") or []):
-                np = p.get("nodePort") if isinstance(p, dict) else None
-                if isinstance(np, int):
-                    key = (np, p.get("protocol", "TCP"))
-                    if key in node_ports:
-                        out.append((o, f"spec.ports[{i}].nodePort", f"provided port {np} is already allocated (to Service {node_ports[key]})"))
-                    node_ports.setdefault(key, f"{o.namespace}/{o.name}")
-        elif o.kind == "Node" and spec.get("podCIDR"):
-            try:
-                net = ipaddress.ip_network(spec["podCIDR"], strict=False)
-            except ValueError:
-                out.append((o, "spec.podCIDR", f'"{spec["podCIDR"]}" is not a CIDR'))
-                continue
-            if cfg.present and net.version == cfg.pod_cidr.version and not net.subnet_of(cfg.pod_cidr):
-                out.append((o, "spec.podCIDR", f"{net} is not inside the cluster's pod CIDR {cfg.pod_cidr}"))
-            for other, name in cidrs:
-                if net.overlaps(other):
-                    out.append((o, "spec.podCIDR", f"{net} overlaps node {name}'s {other}"))
-            cidrs.append((net, o.name))
-        elif o.kind == "Pod" and status.get("podIP") and not spec.get("hostNetwork"):
-            ip = _ip(status["podIP"])
-            if ip is None:
-                out.append((o, "status.podIP", f'"{status["podIP"]}" is not an IP address'))
-            elif ip in pod_ips:
-                out.append((o, "status.podIP", f"{ip} is already the address of pod {pod_ips[ip]}"))
-            else:
-                pod_ips[ip] = f"{o.namespace}/{o.name}"
-    return out
-
-
 def build_cluster(topo: Topology) -> Cluster:
     objs = list(topo.objects)
     nodes = {o.name: _node(o) for o in objs if o.kind == "Node"}

@@ -158,7 +158,7 @@ def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], fi
         seen_obj.setdefault(o.key, o.mark)
     topo = Topology(name, tuple(networks), tuple(hosts), cluster, tuple(o for o, _ in objects), tuple(files), description)
     if any(o.kind in ("Service", "Node", "Pod") for o, _ in objects):
-        from ..k8s.cluster import conflicts
+        from ..k8s.conflicts import conflicts
 
         for o, path, message in conflicts(topo):
             where = next((p for obj, p in objects if obj is o), "")
