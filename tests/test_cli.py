@@ -94,7 +94,7 @@ def test_check_warnings_go_to_stderr(tmp_path: Path):
     p = kn("check", "-f", str(f))
     assert p.returncode == 0
     assert p.stdout.startswith("ok: ")
-    assert p.stderr.startswith(f"{f}:2:7: warning: kind: ")
+    assert p.stderr.startswith(f"{f}:2:7: note: kind: ")
 
 
 # -- routes ------------------------------------------------------------------------------------

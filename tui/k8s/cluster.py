@@ -21,6 +21,7 @@ class Node:
     name: str
     internal_ip: IPAddress | None
     pod_cidr: ipaddress.IPv4Network | ipaddress.IPv6Network | None
+    taints: tuple = field(default=(), compare=False, hash=False)  # spec.taints (dicts), for scheduling
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Pod:
     ports: tuple[ContainerPort, ...] = ()
     ready: bool = True
     host_network: bool = False
+    tolerations: tuple = field(default=(), compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,10 @@ def _node(o: KubeObject) -> Node:
         if isinstance(a, dict) and a.get("type") == "InternalIP":
             ip = _ip(a.get("address"))
             break
-    return Node(o.name, ip, cidr)
+    taints = tuple(t for t in spec.get("taints") or [] if isinstance(t, dict))
+    if spec.get("unschedulable"):  # kubectl cordon: the node controller's taint
+        taints += ({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},)
+    return Node(o.name, ip, cidr, taints)
 
 
 def _pod(o: KubeObject) -> Pod:
@@ -132,8 +137,9 @@ def _pod(o: KubeObject) -> Pod:
         if isinstance(cond, dict) and cond.get("type") == "Ready":
             ready = str(cond.get("status")) == "True"
     labels = (o.body.get("metadata") or {}).get("labels") or {}
+    tolerations = tuple(t for t in spec.get("tolerations") or [] if isinstance(t, dict))
     return Pod(o.namespace or "default", o.name, spec.get("nodeName"), _ip(status.get("podIP")), dict(labels), tuple(ports), ready,
-               bool(spec.get("hostNetwork")))
+               bool(spec.get("hostNetwork")), tolerations)
 
 
 def _service(o: KubeObject) -> Service:
@@ -285,14 +291,18 @@ def _node_cidrs(topo: Topology, nodes: dict[str, Node], pods: list[Pod]) -> dict
 
 
 def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict) -> list[Pod]:
-    """Schedule pods without a node (round robin over nodes, pods in name order) and give
-    pods without status.podIP the next free address of their node's range (the bridge has .1)."""
+    """Schedule pods without a node (round robin over the nodes whose taints they tolerate, pods in
+    name order) and give pods without status.podIP the next free address of their node's range (the
+    bridge has .1)."""
+    from .workloads import tolerates
+
     names = list(nodes)
     out, k = [], 0
     for p in sorted(pods, key=lambda p: (p.namespace, p.name)):
         node = p.node
         if node not in nodes and names:
-            node, k = names[k % len(names)], k + 1
+            fit = [n for n in names if tolerates(list(p.tolerations), list(nodes[n].taints))] or names
+            node, k = fit[k % len(fit)], k + 1
         out.append(replace(p, node=node))
     used = {p.ip for p in out if p.ip is not None}
     for name, cidr in cidrs.items():
@@ -325,7 +335,7 @@ def build_cluster(topo: Topology) -> Cluster:
     if workloads:
         from .workloads import expand
 
-        pods += [_pod(o) for o in expand(objs, list(nodes))]
+        pods += [_pod(o) for o in expand(objs, list(nodes), {n: list(v.taints) for n, v in nodes.items()})]
     for p in pods:  # a node a pod names but no object describes still exists
         if p.node and p.node not in nodes:
             nodes[p.node] = Node(p.node, None, None)

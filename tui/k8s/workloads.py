@@ -58,9 +58,42 @@ def _pod(name: str, namespace: str, template: dict, node: str | None, owner: str
             "spec": spec}
 
 
-def expand(objects: list[KubeObject], node_names: list[str]) -> list[KubeObject]:
-    """Pods the workload objects would create (those not already present as Pod objects)."""
+def _owners(objects: list[KubeObject]) -> set[tuple[str | None, str, str]]:
+    """``(namespace, kind, name)`` of every controller that owns a Pod or ReplicaSet among the objects."""
+    out = set()
+    for o in objects:
+        if o.kind in ("Pod", "ReplicaSet"):
+            for ref in (o.body.get("metadata") or {}).get("ownerReferences") or []:
+                if isinstance(ref, dict):
+                    out.add((o.namespace, str(ref.get("kind")), str(ref.get("name"))))
+    return out
+
+
+def tolerates(tolerations: list, taints: list) -> bool:
+    """Whether a pod's tolerations cover every NoSchedule/NoExecute taint of a node (the scheduler's filter)."""
+    for taint in taints:
+        if not isinstance(taint, dict) or taint.get("effect") not in ("NoSchedule", "NoExecute"):
+            continue
+        if not any(_tolerates(t, taint) for t in tolerations if isinstance(t, dict)):
+            return False
+    return True
+
+
+def _tolerates(t: dict, taint: dict) -> bool:
+    if t.get("effect") and t["effect"] != taint.get("effect"):
+        return False
+    if t.get("operator") == "Exists":
+        return not t.get("key") or t["key"] == taint.get("key")
+    return t.get("key") == taint.get("key") and str(t.get("value", "")) == str(taint.get("value", ""))
+
+
+def expand(objects: list[KubeObject], node_names: list[str], taints: dict | None = None) -> list[KubeObject]:
+    """Pods the workload objects would create: not those already present as Pod objects, and nothing
+    for a controller whose pods (or, for a Deployment, ReplicaSets) the objects already carry, as a
+    dump of a real cluster does."""
     existing = {(o.namespace, o.name) for o in objects if o.kind == "Pod"}
+    owners = _owners(objects)
+    taints = taints or {}
     out: list[KubeObject] = []
 
     def add(body: dict, owner: KubeObject) -> None:
@@ -70,6 +103,8 @@ def expand(objects: list[KubeObject], node_names: list[str]) -> list[KubeObject]
             out.append(KubeObject("v1", "Pod", key[1], key[0], body, owner.mark))
 
     for o in objects:
+        if o.kind not in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet") or (o.namespace, o.kind, o.name) in owners:
+            continue
         spec = o.body.get("spec") or {}
         template = spec.get("template") or {}
         ns = o.namespace or "default"
@@ -90,6 +125,9 @@ def expand(objects: list[KubeObject], node_names: list[str]) -> list[KubeObject]
                     pod["spec"].setdefault("subdomain", spec["serviceName"])
                 add(pod, o)
         elif o.kind == "DaemonSet":
+            tolerations = (template.get("spec") or {}).get("tolerations") or []
             for node in node_names:
+                if not tolerates(tolerations, taints.get(node, [])):
+                    continue  # the node's taint keeps the DaemonSet's pod off, as the scheduler would
                 add(_pod(f"{o.name}-{suffix(o.name + '@' + node, 0)}", ns, template, node, f"DaemonSet/{o.name}"), o)
     return out

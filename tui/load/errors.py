@@ -52,12 +52,27 @@ class Problems:
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        self.unused: dict[str, list[Mark]] = {}
 
     def error(self, mark: Mark, path: str, message: str) -> None:
         self.items.append(Problem(mark, path, message))
 
     def warn(self, mark: Mark, path: str, message: str) -> None:
         self.items.append(Problem(mark, path, message, "warning"))
+
+    def skipped(self, mark: Mark, what: str) -> None:
+        """An object of a kind the simulation does not use (``what``: its apiVersion and kind)."""
+        self.unused.setdefault(what, []).append(mark)
+
+    def notes(self) -> list[Problem]:
+        """One note per unused kind: how many objects were skipped, located at the first."""
+        out = []
+        for what, marks in self.unused.items():
+            n = len(marks)
+            count = f"{n} objects of kind {what} are" if n > 1 else f"{what} is"
+            first = " (the first is here)" if n > 1 else ""
+            out.append(Problem(marks[0], "kind", f"{count} not used by the simulation: skipped{first}", "note"))
+        return out
 
     @property
     def errors(self) -> list[Problem]:

@@ -43,6 +43,10 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "Job": (("batch/v1",), True, "subdomain"),
     "CronJob": (("batch/v1",), True, "subdomain"),
 }
+# Kinds a real dump carries that the simulation does not use: skipped with a note (core ones first).
+UNUSED_CORE = ("Event", "ComponentStatus", "Binding")
+NOT_SIMULATED = ("ServiceAccount", "PersistentVolumeClaim", "PersistentVolume", "ResourceQuota", "LimitRange", "PodTemplate",
+                 "ControllerRevision", "Job", "CronJob", "ReplicationController")
 KNOWN_GROUPS = {"v1", "apps/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1", "batch/v1", "kubenet/v1"}
 _GROUP_NAMES = {v.rpartition("/")[0] for v in KNOWN_GROUPS}  # "" for the core group
 
@@ -73,17 +77,15 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
     """Validate one standard object's shape; None when it cannot be kept."""
     f = Fields(m, path, problems, TOP_FIELDS)
     spec = KINDS.get(kind)
+    if api_version == "v1" and kind in UNUSED_CORE:
+        return _skipped(m, problems, api_version, kind)
     if spec is None or _other_group(api_version):
         close = did_you_mean(kind, all_kinds())
         if api_version in KNOWN_GROUPS or (close and not _other_group(api_version)):
             f.error("kind", f'unknown kind "{kind}" for apiVersion {api_version}{close}')
             return None
         # A kind of another API group (a CRD, RBAC, ...): kept as it is, not simulated.
-        problems.warn(m.vmark("kind"), f.at("kind"), f"{api_version} {kind} is not simulated; it is kept as it is")
-        meta = m.get("metadata")
-        name = meta.get("name") if isinstance(meta, dict) else None
-        ns = meta.get("namespace") if isinstance(meta, dict) else None
-        return KubeObject(api_version, kind, str(name or ""), str(ns) if ns else None, plain(m), m.mark)
+        return _skipped(m, problems, api_version, kind)
     versions, namespaced, rule = spec
     if api_version not in versions:
         f.error("apiVersion", f'{kind} is served as apiVersion {" or ".join(versions)}, not "{api_version}"')
@@ -117,7 +119,29 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
         namespace = "default"
     if name is None:
         return None
+    if _unused(kind, namespace, name, m):
+        problems.skipped(m.vmark("kind"), f"{api_version} {kind}")
     return KubeObject(api_version, kind, name, namespace if namespaced else None, plain(m), m.mark, _field_marks(m))
+
+
+def _skipped(m: YMap, problems: Problems, api_version: str, kind: str) -> KubeObject:
+    """An object the simulation does not use, kept as it is (saving writes it back) and noted."""
+    problems.skipped(m.vmark("kind"), f"{api_version} {kind}")
+    meta = m.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    ns = meta.get("namespace") if isinstance(meta, dict) else None
+    return KubeObject(api_version, kind, str(name or ""), str(ns) if ns else None, plain(m), m.mark)
+
+
+def _unused(kind: str, namespace: str | None, name: str, m: YMap) -> bool:
+    """Standard kinds read but not simulated: most ConfigMaps (CoreDNS's is used) and Secrets (TLS ones are)."""
+    if kind in NOT_SIMULATED:
+        return True
+    if kind == "ConfigMap":
+        return (namespace, name) != ("kube-system", "coredns")
+    if kind == "Secret":
+        return m.get("type") != "kubernetes.io/tls"
+    return False
 
 
 def _field_marks(m: YMap) -> dict:

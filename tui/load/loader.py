@@ -66,7 +66,7 @@ def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
             _document(value, mark, "", problems, docs, objects)
     topo = _assemble(docs, objects, files, problems)
     problems.raise_if_errors()
-    return Loaded(topo, problems.warnings)
+    return Loaded(topo, problems.warnings + problems.notes())
 
 
 def _document(value, mark: Mark, path: str, problems: Problems, docs: list, objects: list) -> None:
@@ -156,6 +156,10 @@ def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], fi
         if o.key in seen_obj and o.name:
             problems.error(o.mark, f"{opath}.metadata.name" if opath else "metadata.name", f'duplicate {o.kind} "{o.name}" (first at {seen_obj[o.key]})')
         seen_obj.setdefault(o.key, o.mark)
+    if not cluster.present and any(o.kind in ("Node", "Pod", "Service") for o, _ in objects):
+        from ..k8s.infer import infer  # a bare dump: the cluster's ranges read off its objects
+
+        cluster = infer(cluster, [o for o, _ in objects])
     topo = Topology(name, tuple(networks), tuple(hosts), cluster, tuple(o for o, _ in objects), tuple(files), description)
     if any(o.kind in ("Service", "Node", "Pod") for o, _ in objects):
         from ..k8s.conflicts import conflicts
