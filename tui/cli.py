@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("check", "routes", "trace", "export", "iptables")
+COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs")
 
 MAIN_EPILOG = """\
 commands:
@@ -20,6 +20,7 @@ commands:
   trace    follow a packet hop by hop, with its verdict and reply
   export   draw the network: a Unicode map, Mermaid or Graphviz dot
   iptables a node's kube-proxy rules, as iptables-save prints them
+  ipvs     a node's IPVS virtual servers (kube-proxy in ipvs mode), as ipvsadm -Ln prints them
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -100,11 +101,28 @@ def build_parser():
 
     ip = sub.add_parser("iptables", help="a node's kube-proxy rules (iptables-save)", formatter_class=fmt,
                         description="Print the rules kube-proxy (iptables mode) writes on NODE, in iptables-save form, with chain names "
-                                    "computed as upstream kube-proxy computes them.",
-                        epilog="examples:\n  kubenet-tui iptables -f cluster.yaml node-1\n  kubenet-tui iptables -f dump.json node-1 --table nat\n")
+                                    "computed as upstream kube-proxy computes them. With cni: cilium there are none: Cilium's eBPF "
+                                    "service list (cilium-dbg service list) is printed instead.",
+                        epilog="examples:\n  kubenet-tui iptables -f cluster.yaml node-1\n  kubenet-tui iptables -f dump.json node-1 --table nat\n"
+                               "  kubenet-tui iptables -f dual-stack.yaml node-1 -6     # ip6tables-save\n")
     _files_arg(ip)
     ip.add_argument("node", metavar="NODE", help="a node of the cluster")
     ip.add_argument("--table", choices=("nat", "filter", "all"), default="nat", help="which table (default nat)")
+    ip.add_argument("-6", "--ipv6", action="store_true", help="the IPv6 proxier's rules, as ip6tables-save prints them (dual-stack)")
+
+    from .k8s.ipvs import SCHEDULERS
+
+    vs = sub.add_parser("ipvs", help="a node's IPVS virtual servers (ipvsadm -Ln)", formatter_class=fmt,
+                        description="Print the virtual servers kube-proxy in IPVS mode keeps on NODE, as `ipvsadm -Ln` lists them "
+                                    "(a cluster IP, each load-balancer IP and, for a NodePort, every node address, each with the "
+                                    "ready endpoints as Masq real servers), then the addresses bound to the dummy device kube-ipvs0.",
+                        epilog="examples:\n  kubenet-tui ipvs -f topologies/04-two-node-cluster.yaml node-1\n"
+                               "  kubenet-tui ipvs -f topologies/05-nodeport.yaml node-2 -o json\n"
+                               "  kubenet-tui ipvs -f cluster.yaml node-1 --scheduler lc\n")
+    _files_arg(vs)
+    vs.add_argument("node", metavar="NODE", help="a node of the cluster")
+    vs.add_argument("--scheduler", choices=SCHEDULERS, default="rr", help="kube-proxy's ipvs.scheduler (default rr, round robin)")
+    _output_arg(vs)
     return p
 
 
@@ -215,8 +233,35 @@ def cmd_iptables(args) -> int:
         if not cluster.nodes:
             raise QueryError("the topology has no Kubernetes nodes (v1 Node objects, or hosts with role: node)")
         raise QueryError(f'no node "{args.node}"{_suggest(args.node, cluster.nodes)}')
+    if cluster.topology.cluster.cni == "cilium":
+        from .k8s.cilium import service_list
+
+        print(f"# {args.node}: no kube-proxy rules. Cilium replaces kube-proxy: its eBPF programs translate these Services\n"
+              f"# (the socket LB at connect(), bpf_host for NodePorts). What `cilium-dbg service list` prints:")
+        print(service_list(cluster, args.node), end="")
+        return 0
     tables = ("filter", "nat") if args.table == "all" else (args.table,)
-    print(iptables_save(cluster, args.node, tables), end="")
+    family = 6 if args.ipv6 else 4
+    if family not in {c.version for c in cluster.topology.cluster.service_cidrs}:
+        raise QueryError(f"the cluster has no IPv{family} service CIDR (serviceCIDR: {cluster.topology.cluster.service_cidr}): "
+                         "no ip6tables rules" if family == 6 else "no IPv4 service CIDR")
+    print(iptables_save(cluster, args.node, tables, family), end="")
+    return 0
+
+
+def cmd_ipvs(args) -> int:
+    from .k8s.cluster import build_cluster
+    from .k8s.ipvs import dummy_interface, ipvs_view, ipvsadm_ln, to_dict
+    from .sim.query import QueryError, _suggest
+
+    cluster = build_cluster(_load(args.files, args.output).topology)
+    if args.node not in cluster.nodes:
+        if not cluster.nodes:
+            raise QueryError("the topology has no Kubernetes nodes (v1 Node objects, or hosts with role: node)")
+        raise QueryError(f'no node "{args.node}"{_suggest(args.node, cluster.nodes)}')
+    view = ipvs_view(cluster, args.node, args.scheduler)
+    text = ipvsadm_ln(view) + f"\n$ ip -br addr show kube-ipvs0\n{dummy_interface(view)}"
+    _emit(to_dict(view), args.output, text.rstrip("\n"))
     return 0
 
 
@@ -239,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     from .sim.query import QueryError
 
     try:
-        commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables}
+        commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables,
+                    "ipvs": cmd_ipvs}
         return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)

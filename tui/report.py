@@ -15,7 +15,8 @@ def hop_lines(n: int, hop: Hop, dropped_here: bool = False) -> list[str]:
     if hop.decision:
         lines.append(f"       {label:<9}{hop.decision}")
     for r in hop.rules:
-        lines.append(f"       {'iptables':<9}{r}")
+        label = "ebpf" if r.startswith("bpf ") else "ip6tables" if hop.packet.dst.version == 6 else "iptables"
+        lines.append(f"       {label:<9}{' ' if len(label) >= 9 else ''}{r}")
     for note in hop.notes:
         lines.append(f"       {'note':<9}{note}")
     for rw in hop.rewrites:
@@ -24,7 +25,7 @@ def hop_lines(n: int, hop: Hop, dropped_here: bool = False) -> list[str]:
     macs = f"  [{p.src_mac} -> {p.dst_mac}]" if p.src_mac and p.dst_mac else ""
     lines.append(f"       {'packet':<9}{p.summary()}{macs}")
     if hop.encapsulated is not None:
-        lines.append(f"       {'inner':<9}{hop.encapsulated.summary()}  (inside the VXLAN packet above)")
+        lines.append(f"       {'inner':<9}{hop.encapsulated.summary()}  (inside the tunnel packet above)")
     return lines
 
 

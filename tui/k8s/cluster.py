@@ -22,6 +22,8 @@ class Node:
     internal_ip: IPAddress | None
     pod_cidr: ipaddress.IPv4Network | ipaddress.IPv6Network | None
     taints: tuple = field(default=(), compare=False, hash=False)  # spec.taints (dicts), for scheduling
+    internal_ip6: IPAddress | None = None  # dual-stack: its IPv6 InternalIP
+    pod_cidr6: ipaddress.IPv6Network | None = None  # dual-stack: spec.podCIDRs[1]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class Pod:
     ready: bool = True
     host_network: bool = False
     tolerations: tuple = field(default=(), compare=False, hash=False)
+    ip6: IPAddress | None = None  # dual-stack: status.podIPs' IPv6 address
+
+    @property
+    def ips(self) -> tuple:
+        return tuple(ip for ip in (self.ip, self.ip6) if ip is not None)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,13 @@ class Service:
     session_affinity: str = "None"
     headless: bool = False  # spec.clusterIP: None
     load_balancer_ip: IPAddress | None = None  # status.loadBalancer.ingress[0].ip, or from the topology's pool
+    ip_family_policy: str = "SingleStack"  # SingleStack, PreferDualStack, RequireDualStack
+    cluster_ip6: IPAddress | None = None  # dual-stack: spec.clusterIPs' second (IPv6) address
+
+    @property
+    def cluster_ips(self) -> tuple:
+        """spec.clusterIPs: the primary family's address first."""
+        return tuple(ip for ip in (self.cluster_ip, self.cluster_ip6) if ip is not None)
 
     @property
     def key(self) -> str:
@@ -94,9 +108,18 @@ class Cluster:
     services: list[Service]
     endpoints: dict[tuple[str, str], list[Endpoint]]  # (service key, port name) -> endpoints
     pod_cidrs: dict = field(default_factory=dict)  # node -> its pod CIDR
+    pod_cidrs6: dict = field(default_factory=dict)  # node -> its IPv6 pod CIDR (dual-stack)
 
     def endpoints_for(self, svc: Service, port: ServicePort) -> list[Endpoint]:
         return self.endpoints.get((svc.key, port.name), [])
+
+    def ready_endpoints(self, svc: Service, port: ServicePort) -> list[Endpoint]:
+        """The ready endpoints of a Service port, once each, in the order proxies list them."""
+        out: dict[str, Endpoint] = {}
+        for e in sorted(self.endpoints_for(svc, port), key=str):
+            if e.ready:
+                out.setdefault(str(e), e)
+        return list(out.values())
 
 
 def _ip(text) -> IPAddress | None:
@@ -114,15 +137,26 @@ def _node(o: KubeObject) -> Node:
             cidr = ipaddress.ip_network(spec["podCIDR"], strict=False)
         except ValueError:
             cidr = None
-    ip = None
+    cidr6 = None
+    for text in spec.get("podCIDRs") or []:
+        try:
+            net = ipaddress.ip_network(str(text), strict=False)
+        except ValueError:
+            continue
+        if cidr is None or net.version != cidr.version:
+            cidr6 = net if net.version == 6 and (cidr is None or cidr.version == 4) else cidr6
+    ip = ip6 = None
     for a in status.get("addresses") or []:
-        if isinstance(a, dict) and a.get("type") == "InternalIP":
-            ip = _ip(a.get("address"))
-            break
+        if isinstance(a, dict) and a.get("type") == "InternalIP" and (addr := _ip(a.get("address"))) is not None:
+            if addr.version == 4 and ip is None:
+                ip = addr
+            elif addr.version == 6 and ip6 is None:
+                ip6 = addr
     taints = tuple(t for t in spec.get("taints") or [] if isinstance(t, dict))
     if spec.get("unschedulable"):  # kubectl cordon: the node controller's taint
         taints += ({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},)
-    return Node(o.name, ip, cidr, taints)
+    return Node(o.name, ip, cidr if cidr is None or cidr.version == 4 else None, taints, ip6,
+                cidr6 if cidr6 is not None else (cidr if cidr is not None and cidr.version == 6 else None))
 
 
 def _pod(o: KubeObject) -> Pod:
@@ -138,8 +172,12 @@ def _pod(o: KubeObject) -> Pod:
             ready = str(cond.get("status")) == "True"
     labels = (o.body.get("metadata") or {}).get("labels") or {}
     tolerations = tuple(t for t in spec.get("tolerations") or [] if isinstance(t, dict))
-    return Pod(o.namespace or "default", o.name, spec.get("nodeName"), _ip(status.get("podIP")), dict(labels), tuple(ports), ready,
-               bool(spec.get("hostNetwork")), tolerations)
+    ips = [ip for ip in [_ip(status.get("podIP"))] + [_ip((x or {}).get("ip")) for x in status.get("podIPs") or [] if isinstance(x, dict)]
+           if ip is not None]
+    ip4 = next((ip for ip in ips if ip.version == 4), None)
+    ip6 = next((ip for ip in ips if ip.version == 6), None)
+    return Pod(o.namespace or "default", o.name, spec.get("nodeName"), ip4 if ip4 is not None else None, dict(labels), tuple(ports), ready,
+               bool(spec.get("hostNetwork")), tolerations, ip6)
 
 
 def _service(o: KubeObject) -> Service:
@@ -153,8 +191,15 @@ def _service(o: KubeObject) -> Service:
     selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else None
     ingress = ((o.body.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     lb = _ip(ingress[0].get("ip")) if ingress and isinstance(ingress[0], dict) else None
-    return Service(o.namespace or "default", o.name, stype, None if cip in (None, "None", "") else _ip(cip), ports, selector,
-                   spec.get("externalTrafficPolicy", "Cluster"), spec.get("sessionAffinity", "None"), cip == "None", lb)
+    ips = [_ip(x) for x in spec.get("clusterIPs") or [] if x not in (None, "None", "")]
+    first = None if cip in (None, "None", "") else _ip(cip)
+    second = next((ip for ip in ips if ip is not None and first is not None and ip.version != first.version), None)
+    policy = spec.get("ipFamilyPolicy") or ("PreferDualStack" if second is not None else "SingleStack")
+    if first is not None and first.version == 6:  # an IPv6-first Service: the model keeps IPv4 first
+        first, second = second, first
+    return Service(o.namespace or "default", o.name, stype, first, ports, selector,
+                   spec.get("externalTrafficPolicy", "Cluster"), spec.get("sessionAffinity", "None"), cip == "None", lb,
+                   policy, second)
 
 
 def _allocate(topo: Topology, services: list[Service], nodes: dict[str, Node]) -> tuple[list[Service], dict]:
@@ -174,10 +219,15 @@ def _allocate(topo: Topology, services: list[Service], nodes: dict[str, Node]) -
     free_ports = (n for n in range(30000, 32768) if n not in ports)
     lb_used = {s.load_balancer_ip for s in services}
     lb_pool = (ip for ip in (cfg.load_balancer_pool.hosts() if cfg.load_balancer_pool else ()) if ip not in lb_used)
+    used6 = {s.cluster_ip6 for s in services if s.cluster_ip6 is not None}
+    pool6 = (ip for ip in itertools.islice(cfg.service_cidr2.hosts(), 10, None) if ip not in used6) if cfg.service_cidr2 else iter(())
     out = []
     for s in sorted(services, key=lambda s: s.key):
         if s.cluster_ip is None and not s.headless and s.type != "ExternalName":
             s = replace(s, cluster_ip=next(pool, None))
+        if (s.cluster_ip6 is None and s.ip_family_policy != "SingleStack" and not s.headless and s.type != "ExternalName"
+                and s.cluster_ip is not None):
+            s = replace(s, cluster_ip6=next(pool6, None))
         if s.type in ("NodePort", "LoadBalancer"):
             s = replace(s, ports=tuple(p if p.node_port else replace(p, node_port=next(free_ports, None)) for p in s.ports))
         if s.type == "LoadBalancer" and s.load_balancer_ip is None:  # the cloud (or MetalLB) hands one out
@@ -243,7 +293,8 @@ def _computed(services: list[Service], pods: list[Pod]) -> dict[tuple[str, str],
                     port = named.port
                 else:
                     port = tp or sp.port
-                eps.append(Endpoint(p.ip, port, p.ready, p.node))
+                for ip in p.ips:
+                    eps.append(Endpoint(ip, port, p.ready, p.node))
     return out
 
 
@@ -290,7 +341,39 @@ def _node_cidrs(topo: Topology, nodes: dict[str, Node], pods: list[Pod]) -> dict
     return {name: out[name] for name in nodes}
 
 
-def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict) -> list[Pod]:
+NODE_NETWORK6 = ipaddress.IPv6Network("fd00:0:0:ffff::/64")  # the implicit node network's IPv6 prefix (dual-stack)
+
+
+def node_ip6(ip4: IPAddress | None) -> ipaddress.IPv6Address | None:
+    """An implicit node's IPv6 InternalIP: the node network's prefix with its IPv4 address as the host part."""
+    return None if ip4 is None else ipaddress.IPv6Address(int(NODE_NETWORK6.network_address) + int(ip4))
+
+
+def _node_cidrs6(topo: Topology, nodes: dict[str, Node], pods: list[Pod]) -> dict:
+    """Each node's IPv6 pod CIDR in a dual-stack cluster (as :func:`_node_cidrs` does for IPv4)."""
+    cfg = topo.cluster
+    if cfg.pod_cidr2 is None:
+        return {}
+    taken = [n.pod_cidr6 for n in nodes.values() if n.pod_cidr6 is not None]
+    out = {}
+    for name, node in nodes.items():
+        if node.pod_cidr6 is not None:
+            out[name] = node.pod_cidr6
+            continue
+        ip = next((p.ip6 for p in pods if p.node == name and p.ip6 is not None and p.ip6 in cfg.pod_cidr2 and not p.host_network), None)
+        if ip is not None:
+            block = ipaddress.ip_network(f"{ip}/{cfg.node_cidr_mask_size6}", strict=False)
+            if not any(block.overlaps(t) for t in taken):
+                out[name] = block
+                taken.append(block)
+    blocks = (b for b in cfg.pod_cidr2.subnets(new_prefix=cfg.node_cidr_mask_size6) if not any(b.overlaps(t) for t in taken))
+    for name in nodes:
+        if name not in out:
+            out[name] = next(blocks, None)
+    return {name: out[name] for name in nodes}
+
+
+def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict, cidrs6: dict | None = None) -> list[Pod]:
     """Schedule pods without a node (round robin over the nodes whose taints they tolerate, pods in
     name order) and give pods without status.podIP the next free address of their node's range (the
     bridge has .1)."""
@@ -312,9 +395,17 @@ def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict) -> list[Pod]:
         for i, p in enumerate(out):
             if p.node == name and p.ip is None and not p.host_network:
                 out[i] = replace(p, ip=next(pool, None))
+    used6 = {p.ip6 for p in out if p.ip6 is not None}
+    for name, cidr in (cidrs6 or {}).items():
+        if cidr is None:
+            continue
+        pool6 = (ip for ip in itertools.islice(cidr.hosts(), 1, None) if ip not in used6)
+        for i, p in enumerate(out):
+            if p.node == name and p.ip6 is None and not p.host_network:
+                out[i] = replace(p, ip6=next(pool6, None))
     for i, p in enumerate(out):
         if p.host_network and p.node in nodes:
-            out[i] = replace(p, ip=nodes[p.node].internal_ip)
+            out[i] = replace(p, ip=nodes[p.node].internal_ip, ip6=nodes[p.node].internal_ip6 if cidrs6 else None)
     return out
 
 
@@ -324,10 +415,14 @@ def build_cluster(topo: Topology) -> Cluster:
     for h in topo.hosts:
         if h.role == "node":
             ip = next((a.ip for i in h.interfaces for a in i.addresses if a.version == 4), None)
+            ip6 = next((a.ip for i in h.interfaces for a in i.addresses if a.version == 6 and not a.ip.is_link_local), None)
             if h.name not in nodes:
-                nodes[h.name] = Node(h.name, ip, None)
-            elif nodes[h.name].internal_ip is None:
-                nodes[h.name] = replace(nodes[h.name], internal_ip=ip)
+                nodes[h.name] = Node(h.name, ip, None, internal_ip6=ip6)
+            else:
+                if nodes[h.name].internal_ip is None:
+                    nodes[h.name] = replace(nodes[h.name], internal_ip=ip)
+                if nodes[h.name].internal_ip6 is None:
+                    nodes[h.name] = replace(nodes[h.name], internal_ip6=ip6)
     pods = [_pod(o) for o in objs if o.kind == "Pod"]
     workloads = any(o.kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet") for o in objs)
     if workloads and not nodes and not any(p.node for p in pods):
@@ -342,8 +437,13 @@ def build_cluster(topo: Topology) -> Cluster:
     if pods and not nodes:  # a cluster that names no node gets one
         nodes["node-1"] = Node("node-1", ipaddress.ip_address("192.168.100.11"), None)
     nodes = _node_addresses(nodes)
+    if topo.cluster.pod_cidr2 is not None:  # dual-stack: implicit nodes get an IPv6 InternalIP too
+        hosted = {h.name for h in topo.hosts}
+        nodes = {n: v if v.internal_ip6 is not None or n in hosted else replace(v, internal_ip6=node_ip6(v.internal_ip))
+                 for n, v in nodes.items()}
     cidrs = _node_cidrs(topo, nodes, pods)
-    pods = _place(pods, nodes, cidrs)
+    cidrs6 = _node_cidrs6(topo, nodes, pods)
+    pods = _place(pods, nodes, cidrs, cidrs6)
     services, api_endpoints = _allocate(topo, [_service(o) for o in objs if o.kind == "Service"], nodes)
     given = _slices(objs)
     from_endpoints = _endpoints_objects(objs)
@@ -359,4 +459,4 @@ def build_cluster(topo: Topology) -> Cluster:
             else:
                 endpoints[k] = computed.get(k, [])
     endpoints.update(api_endpoints)
-    return Cluster(topo, nodes, pods, services, endpoints, cidrs)
+    return Cluster(topo, nodes, pods, services, endpoints, cidrs, cidrs6)

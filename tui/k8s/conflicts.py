@@ -29,6 +29,15 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
                 elif ip in ips:
                     out.append((o, "spec.clusterIP", f"{ip} is already allocated to Service {ips[ip]}"))
                 ips.setdefault(ip, f"{o.namespace}/{o.name}")
+            policy = spec.get("ipFamilyPolicy")
+            if policy == "RequireDualStack" and cfg.present and cfg.service_cidr2 is None:
+                out.append((o, "spec.ipFamilyPolicy", "RequireDualStack needs a dual-stack cluster: serviceCIDR has one family "
+                                                      f"({cfg.service_cidr}); give two, e.g. {cfg.service_cidr},fd00:10:96::/112"))
+            for extra in (spec.get("clusterIPs") or [])[1:]:
+                ip2 = _ip(extra)
+                if ip2 is not None and cfg.present and cfg.service_cidr2 is not None and ip2.version == cfg.service_cidr2.version \
+                        and ip2 not in cfg.service_cidr2:
+                    out.append((o, "spec.clusterIPs", f"{ip2} is not in the service CIDR {cfg.service_cidr2}"))
             for i, p in enumerate(spec.get("ports") or []):
                 np = p.get("nodePort") if isinstance(p, dict) else None
                 if isinstance(np, int):

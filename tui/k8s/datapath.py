@@ -14,13 +14,14 @@ compiles it like any other topology.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import replace
 
 from ..load.iptables import parse_rule
 from ..model.topology import Bridge, Host, Interface, Namespace, Network, Policy, Route, Rule, Topology
 from .cluster import Cluster, Pod, build_cluster, node_network
-from .kubeproxy import filter_rules, nat_rules
+from .kubeproxy import families, filter_rules, nat_rules
 
 NODE_NETWORK = "node-network"
 
@@ -30,18 +31,20 @@ def pod_ns(pod: Pod) -> str:
     return f"{pod.namespace}/{pod.name}"
 
 
-def _rules(lines: list[str], table: str) -> list[Rule]:
+def _rules(lines: list[str], table: str, family: int) -> list[Rule]:
     # kube-proxy's own wording kept as the rule's text, as iptables-save shows it on a node
-    return [replace(parse_rule(f"-t {table} {line}"), text=line) for line in lines]
+    return [replace(parse_rule(f"-t {table} {line}"), text=line, family=family) for line in lines]
 
 
 def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
+    """kube-proxy's rules, one proxier per IP family (iptables and, dual-stack, ip6tables)."""
     rules: list[Rule] = []
     policies: list[Policy] = []
-    for table, build in (("nat", nat_rules), ("filter", filter_rules)):
-        chains, lines = build(cluster, node)
-        policies += [Policy(table, c, "-") for c in chains]
-        rules += _rules(lines, table)
+    for family in families(cluster):
+        for table, build in (("nat", nat_rules), ("filter", filter_rules)):
+            chains, lines = build(cluster, node, family)
+            policies += [Policy(table, c, "-") for c in chains if Policy(table, c, "-") not in policies]
+            rules += _rules(lines, table, family)
     return tuple(rules), tuple(policies)
 
 
@@ -53,6 +56,55 @@ def augment(topo: Topology, cluster: Cluster | None = None) -> Topology:
     return _augment(topo, cluster)
 
 
+def veth_name(prefix: str, pod: Pod) -> str:
+    """The host end of a pod's routed veth, named as the plugin names it: Calico's ``cali`` + 11 hex
+    digits of SHA-1 over ``namespace.pod``; Cilium's ``lxc`` + 12 of SHA-256."""
+    algo = hashlib.sha1 if prefix == "cali" else hashlib.sha256
+    return prefix + algo(f"{pod.namespace}.{pod.name}".encode()).hexdigest()[:15 - len(prefix)]
+
+
+CALICO_GW = ipaddress.ip_address("169.254.1.1")  # the link-local gateway every Calico pod routes to
+
+
+def _pod_namespaces(cni: str, pods: list[Pod], cidr, gw, routes: list[Route], cidr6=None, gw6=None) -> tuple[list[Namespace], list[Interface]]:
+    """Each pod's namespace and its link to the node: a cni0 port (bridge, flannel) or a routed veth
+    with a /32 route on the node (calico's cali*, cilium's lxc*). In a dual-stack cluster the pod's
+    eth0 holds its IPv6 address too, with a default route to the node's IPv6 gateway."""
+    default = ipaddress.ip_network("0.0.0.0/0")
+    default6 = ipaddress.ip_network("::/0")
+    namespaces, host_ifaces = [], []
+    for p in pods:
+        if cni in ("calico", "cilium"):
+            peer = veth_name("cali" if cni == "calico" else "lxc", p)
+            via = CALICO_GW if cni == "calico" else gw.ip
+            iface = Interface("eth0", (ipaddress.ip_interface(f"{p.ip}/32"),), peer=peer)
+            proutes = (Route(ipaddress.ip_network(via), dev="eth0"), Route(default, via, "eth0"))
+            routes.append(Route(ipaddress.ip_network(p.ip), dev=peer))
+        elif p.ip in cidr:
+            iface = Interface("eth0", (ipaddress.ip_interface(f"{p.ip}/{cidr.prefixlen}"),), bridge="cni0")
+            proutes = (Route(default, gw.ip, "eth0"),)
+        else:  # an address outside the node's range (a dump): a /32 reached on-link
+            iface = Interface("eth0", (ipaddress.ip_interface(f"{p.ip}/32"),), bridge="cni0")
+            proutes = (Route(default, gw.ip, "eth0", onlink=True),)
+            routes.append(Route(ipaddress.ip_network(p.ip), dev="cni0"))
+        if p.ip6 is not None and gw6 is not None and cni != "calico":
+            routed = cni == "cilium"
+            plen = 128 if routed else cidr6.prefixlen
+            iface = replace(iface, addresses=iface.addresses + (ipaddress.ip_interface(f"{p.ip6}/{plen}"),))
+            proutes = proutes + ((Route(ipaddress.ip_network(gw6.ip), dev="eth0"),) if routed else ()) + (Route(default6, gw6.ip, "eth0"),)
+            if routed:
+                routes.append(Route(ipaddress.ip_network(p.ip6), dev=iface.peer))
+        namespaces.append(Namespace(pod_ns(p), (iface,), proutes, kind="pod"))
+    return namespaces, host_ifaces
+
+
+def _ipip(mode: str, here, there) -> bool:
+    """Calico's IPPool ipipMode: Always, CrossSubnet (only to a node on another subnet), or Never."""
+    if mode == "Always":
+        return True
+    return mode == "CrossSubnet" and here is not None and there is not None and there not in here.network
+
+
 def _augment(topo: Topology, cluster: Cluster) -> Topology:
     names = list(cluster.nodes)
     cidrs = cluster.pod_cidrs
@@ -62,55 +114,114 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
     if implicit and not any(n.name == NODE_NETWORK for n in networks):
         networks.append(Network(NODE_NETWORK, node_network(implicit)))
     underlay = node_network(implicit) if implicit else None
-    cni = cluster.topology.cluster.cni
-    if cni == "flannel" and not any(n.name == "flannel.1" for n in networks):
-        networks.append(Network("flannel.1", None, kind="vxlan"))  # flannel's overlay: VNI 1, UDP 8472
-    node_ip = {}
+    cfg = cluster.topology.cluster
+    cni = cfg.cni
+    overlay = {"flannel": "flannel.1", "cilium": "cilium_vxlan"}.get(cni)
+    if overlay and not any(n.name == overlay for n in networks):
+        networks.append(Network(overlay, None, kind="vxlan"))  # VNI 1, UDP 8472 (flannel's and Cilium's port)
+    ipip = cni == "calico" and cfg.ipip_mode != "Never"
+    if ipip and not any(n.name == "tunl0" for n in networks):
+        networks.append(Network("tunl0", None, kind="ipip"))
+    node_ip, node_if = {}, {}
     for n in names:
         if n in hosts:
-            node_ip[n] = next((a.ip for i in hosts[n].interfaces for a in i.addresses if a.version == 4), None)
+            node_if[n] = next((a for i in hosts[n].interfaces for a in i.addresses if a.version == 4), None)
         else:
-            node_ip[n] = cluster.nodes[n].internal_ip
+            node_if[n] = ipaddress.ip_interface(f"{cluster.nodes[n].internal_ip}/{underlay.prefixlen}")
+        node_ip[n] = node_if[n].ip if node_if[n] is not None else None
     out_hosts = [h for h in topo.hosts if h.name not in cluster.nodes]
+    cidrs6 = cluster.pod_cidrs6
     for n in names:
-        base = hosts.get(n) or Host(n, (Interface("eth0", (ipaddress.ip_interface(f"{node_ip[n]}/{underlay.prefixlen}"),), NODE_NETWORK),),
-                                    role="node")
+        own = [node_if[n]]
+        if n not in hosts and cluster.nodes[n].internal_ip6 is not None:  # dual-stack: the implicit node's IPv6 address
+            own.append(ipaddress.ip_interface(f"{cluster.nodes[n].internal_ip6}/64"))
+        base = hosts.get(n) or Host(n, (Interface("eth0", tuple(own), NODE_NETWORK),), role="node")
         cidr = cidrs[n]
         gw = ipaddress.ip_interface(f"{next(cidr.hosts())}/{cidr.prefixlen}")
+        cidr6 = cidrs6.get(n)
+        gw6 = ipaddress.ip_interface(f"{next(cidr6.hosts())}/{cidr6.prefixlen}") if cidr6 is not None else None
         pods = [p for p in cluster.pods if p.node == n and not p.host_network and p.ip is not None]
-        namespaces = []
         routes = list(base.routes)
-        default = ipaddress.ip_network("0.0.0.0/0")
-        for p in pods:
-            if p.ip in cidr:
-                iface = Interface("eth0", (ipaddress.ip_interface(f"{p.ip}/{cidr.prefixlen}"),), bridge="cni0")
-                proute = Route(default, gw.ip, "eth0")
-            else:  # an address outside the node's range (a dump): a /32 reached on-link, as Calico does it
-                iface = Interface("eth0", (ipaddress.ip_interface(f"{p.ip}/32"),), bridge="cni0")
-                proute = Route(default, gw.ip, "eth0", onlink=True)
-                routes.append(Route(ipaddress.ip_network(p.ip), dev="cni0"))
-            namespaces.append(Namespace(pod_ns(p), (iface,), (proute,), kind="pod"))
-        interfaces = base.interfaces
+        namespaces, _ = _pod_namespaces(cni, pods, cidr, gw, routes, cidr6, gw6)
+        interfaces, bridges = base.interfaces, base.bridges
+        if cni in ("bridge", "host-gw", "flannel"):
+            bridges = bridges + (Bridge("cni0", (gw,) + ((gw6,) if gw6 is not None else ())),)
+        elif cni == "cilium":  # the router IP lives on cilium_host; pods route to it
+            addrs = (ipaddress.ip_interface(f"{gw.ip}/32"),) + ((ipaddress.ip_interface(f"{gw6.ip}/128"),) if gw6 is not None else ())
+            interfaces = interfaces + (Interface("cilium_host", addrs),)
+        else:  # calico: the node's own block is a blackhole route, so that unallocated addresses go nowhere
+            routes.append(Route(cidr, type="blackhole", proto="bird"))
         for other in names:
             if other == n or node_ip.get(other) is None or cidrs[other] is None or cidrs[other].version != 4:
                 continue
-            if cni == "flannel":  # via the far node's flannel.1 address, on-link over the VXLAN device
-                routes.append(Route(cidrs[other], cidrs[other].network_address, "flannel.1", onlink=True))
+            if overlay:  # via the far node's VTEP address, on-link over the VXLAN device
+                routes.append(Route(cidrs[other], cidrs[other].network_address, overlay, onlink=True))
+            elif cni == "calico":  # learned from the other node over BGP (BIRD)
+                if ipip and _ipip(cfg.ipip_mode, node_if[n], node_ip[other]):
+                    routes.append(Route(cidrs[other], node_ip[other], "tunl0", onlink=True, proto="bird"))
+                else:
+                    routes.append(Route(cidrs[other], node_ip[other], proto="bird"))
             else:  # the bridge (host-gw) plugin: the other nodes' pod CIDRs via their node IPs
                 routes.append(Route(cidrs[other], node_ip[other]))
-        if cni == "flannel":
-            vtep = Interface("flannel.1", (ipaddress.ip_interface(f"{cidr.network_address}/32"),), "flannel.1", mtu=1450, vxlan=(1, 8472))
+                far6 = cidrs6.get(other)
+                ip6 = cluster.nodes[other].internal_ip6
+                if far6 is not None and ip6 is not None and cidrs6.get(n) is not None:  # dual-stack: the same, per family
+                    routes.append(Route(far6, ip6))
+        if overlay:
+            vtep = Interface(overlay, (ipaddress.ip_interface(f"{cidr.network_address}/32"),), overlay, mtu=1450, vxlan=(1, 8472))
             interfaces = interfaces + (vtep,)
-        rules, policies = _kube_proxy(cluster, n)
+        if ipip:
+            interfaces = interfaces + (Interface("tunl0", (ipaddress.ip_interface(f"{cidr.network_address}/32"),), "tunl0", mtu=1480, ipip=True),)
+        rules, policies = _kube_proxy(cluster, n) if cni != "cilium" else ((), ())
         out_hosts.append(replace(
-            base, forwarding=True, role="node", interfaces=interfaces, bridges=base.bridges + (Bridge("cni0", (gw,)),),
+            base, forwarding=True, role="node", interfaces=interfaces, bridges=bridges,
             namespaces=base.namespaces + tuple(namespaces), routes=tuple(routes),
             rules=base.rules + rules, policies=base.policies + policies,
         ))
     lb = _load_balancer(cluster, [h for h in out_hosts if h.name in cluster.nodes], node_ip)
     if lb is not None:
         out_hosts.append(lb)
+    out_hosts, networks = _internet(out_hosts, networks, set(cluster.nodes))
     return replace(topo, networks=tuple(networks), hosts=tuple(out_hosts))
+
+
+INTERNET = "internet"
+INTERNET_NET = ipaddress.ip_network("203.0.113.0/24")  # TEST-NET-3 (RFC 5737): an address on no real network
+
+
+def _internet(hosts: list[Host], networks: list[Network], nodes: set[str]) -> tuple[list[Host], list[Network]]:
+    """An external client, ``internet`` (203.0.113.10), behind the nodes' default gateway: the
+    topology's own gateway host gets a second interface towards it; nodes without a default route get
+    one via an implicit ``edge`` router on their network. Nothing is added when the topology has its
+    own ``internet`` host or network, or when 203.0.113.0/24 is already in use."""
+    names = {h.name for h in hosts}
+    taken = {a.ip for h in hosts for i in h.interfaces for a in i.addresses}
+    if INTERNET in names or any(n.name == INTERNET for n in networks) or any(ip in INTERNET_NET for ip in taken):
+        return hosts, networks
+    node_hosts = [h for h in hosts if h.name in nodes]
+    first = next((i for h in node_hosts for i in h.interfaces if i.network and i.addresses and i.addresses[0].version == 4), None)
+    if first is None:
+        return hosts, networks
+    wan = Interface("wan0", (ipaddress.ip_interface("203.0.113.1/24"),), INTERNET)
+    default = ipaddress.ip_network("0.0.0.0/0")
+    gateways = {r.via for h in node_hosts for r in h.routes if r.to == default and r.via is not None}
+    owner = next((h for h in hosts if h.name not in nodes and any(a.ip in gateways for i in h.interfaces for a in i.addresses)), None)
+    out = list(hosts)
+    if owner is not None:
+        out[out.index(owner)] = replace(owner, interfaces=owner.interfaces + (wan,), forwarding=True)
+    else:
+        net = first.addresses[0].network
+        free = next((ip for ip in net.hosts() if ip not in taken), None)
+        if free is None or "edge" in names:
+            return hosts, networks
+        edge = Host("edge", (Interface("eth0", (ipaddress.ip_interface(f"{free}/{net.prefixlen}"),), first.network), wan),
+                    forwarding=True, role="router")
+        out = [replace(h, routes=h.routes + (Route(default, free),))
+               if h.name in nodes and not any(r.to == default for r in h.routes) else h for h in out]
+        out.append(edge)
+    out.append(Host(INTERNET, (Interface("eth0", (ipaddress.ip_interface("203.0.113.10/24"),), INTERNET),),
+                    routes=(Route(default, ipaddress.ip_address("203.0.113.1")),), role="external"))
+    return out, networks + [Network(INTERNET, INTERNET_NET)]
 
 
 LB_HOST = "load-balancer"

@@ -2,7 +2,10 @@
 
 The subset kept is what Docker and kube-proxy write: addresses, interfaces,
 protocols and ports, conntrack state, comments, ``statistic``, ``mark``,
-``addrtype``, and the targets ACCEPT, DROP, REJECT, RETURN, LOG, MARK,
+``addrtype`` (``--src-type``, ``--dst-type``), ``recent`` (kube-proxy's
+session affinity: ``--name``, ``--set``, ``--rcheck``, ``--update``,
+``--remove``, ``--seconds``, ``--reap``, ``--mask``, ``--rsource``,
+``--rdest``), and the targets ACCEPT, DROP, REJECT, RETURN, LOG, MARK,
 MASQUERADE, SNAT, DNAT and jumps to user chains.
 """
 
@@ -22,6 +25,7 @@ BUILTIN_TARGETS = {"ACCEPT", "DROP", "REJECT", "RETURN", "LOG", "MARK", "MASQUER
 PROTOCOLS = {"tcp", "udp", "icmp", "sctp", "all"}
 CT_STATES = {"NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "SNAT", "DNAT"}
 CT_PRINT_ORDER = ("INVALID", "NEW", "RELATED", "ESTABLISHED", "UNTRACKED", "SNAT", "DNAT")  # as iptables -S prints them
+RECENT_COMMANDS = {"--set": "set", "--rcheck": "rcheck", "--update": "update", "--remove": "remove"}
 
 
 class RuleError(ValueError):
@@ -165,10 +169,34 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
             f["set_mark"] = (v, v)
         elif a == "--xor-mark":  # --set-xmark V/0x0
             f["set_mark"] = (_markmask(val())[0], 0)
-        elif a == "--dst-type":
-            f["dst_type"] = val().upper()
-            if f["dst_type"] != "LOCAL":
-                raise RuleError("only --dst-type LOCAL is simulated")
+        elif a in ("--dst-type", "--src-type"):
+            key = "dst_type" if a == "--dst-type" else "src_type"
+            f[key] = val().upper()
+            if f[key] != "LOCAL":
+                raise RuleError(f"only {a} LOCAL is simulated")
+        elif a in RECENT_COMMANDS:
+            if "recent_cmd" in f:
+                raise RuleError("recent: only one of `--set', `--rcheck', `--update' or `--remove' per match")
+            f["recent_cmd"] = RECENT_COMMANDS[a]
+        elif a == "--name":
+            f["recent_name"] = val()
+        elif a == "--seconds":
+            text = val()
+            if not text.isdigit() or int(text) < 1:
+                raise RuleError(f'recent: --seconds takes a whole number of seconds above 0, not "{text}"')
+            f["recent_seconds"] = int(text)
+        elif a == "--reap":
+            f["recent_reap"] = True
+        elif a == "--mask":
+            text = val()
+            try:
+                f["recent_mask"] = ipaddress.ip_address(text)
+            except ValueError:
+                raise RuleError(f'recent: bad --mask "{text}"') from None
+        elif a in ("--rsource", "--rdest"):
+            f["recent_dest"] = a == "--rdest"
+        elif a in ("--hitcount", "--rttl"):
+            raise RuleError(f"recent {a} is not simulated")
         elif a in ("-j", "--jump", "-g", "--goto"):
             target = val()
         elif a in ("--to-destination", "--to-source", "--to"):
@@ -183,6 +211,7 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
         i += 1
     if neg:
         raise RuleError('a trailing "!" negates nothing')
+    _check_recent(f)
     if op is None or chain is None:
         raise RuleError("a rule needs -A CHAIN (or -I, -P, -N)")
     f["insert"] = op == "I"
@@ -210,6 +239,33 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
     return Rule(**{**rule.__dict__, "text": format_rule(rule)})
 
 
+def _check_recent(f: dict) -> None:
+    """The checks libxt_recent makes of one ``-m recent`` match."""
+    options = ("recent_name", "recent_seconds", "recent_reap", "recent_mask", "recent_dest")
+    if "recent_cmd" not in f:
+        if any(k in f for k in options):
+            raise RuleError("recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'")
+        return
+    if f.get("recent_seconds") is not None and f["recent_cmd"] not in ("rcheck", "update"):
+        raise RuleError("recent: --seconds works only with --rcheck or --update")
+    if f.get("recent_reap") and f.get("recent_seconds") is None:
+        raise RuleError('recent: you must specify "--seconds" with "--reap"')
+
+
+def _recent(r: Rule) -> str:
+    """``-m recent`` as libxt_recent saves it: command, --seconds, --reap, --name, --mask, side."""
+    out = ["-m recent", f"--{r.recent_cmd}"]
+    if r.recent_seconds is not None:
+        out.append(f"--seconds {r.recent_seconds}")
+    if r.recent_reap:
+        out.append("--reap")
+    out.append(f"--name {r.recent_name or 'DEFAULT'}")
+    v6 = any(n is not None and n.version == 6 for n in (r.src, r.dst))
+    out.append(f"--mask {r.recent_mask or ('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff' if v6 else '255.255.255.255')}")
+    out.append("--rdest" if r.recent_dest else "--rsource")
+    return " ".join(out)
+
+
 def format_rule(r: Rule) -> str:
     """The rule as ``iptables -t TABLE -S`` prints it."""
     out = [f"-A {r.chain}"]
@@ -225,8 +281,10 @@ def format_rule(r: Rule) -> str:
     opt("-p", r.proto, r.proto_neg)
     if r.comment:
         out.append(f'-m comment --comment "{r.comment}"')
-    if r.dst_type:
-        out.append(f"-m addrtype --dst-type {r.dst_type}")
+    if r.src_type or r.dst_type:
+        out.append("-m addrtype" + (f" --src-type {r.src_type}" if r.src_type else "") + (f" --dst-type {r.dst_type}" if r.dst_type else ""))
+    if r.recent_cmd:
+        out.append(_recent(r))
     if r.proto and (r.sport or r.dport):
         out.append(f"-m {r.proto}")
         if r.sport:

@@ -274,7 +274,7 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
                 owner.setdefault(a.ip, (ns_name, dev))
             if seg.cidr is not None:
                 for a in d.addresses:
-                    if a.ip not in seg.cidr:
+                    if a.ip.version == seg.cidr.version and a.ip not in seg.cidr:  # a network's cidr is of one family
                         problems.warn(d.mark, f"{paths.get(d.mark, ns_name)}.address", f"{a} is outside {seg.name}'s {seg.cidr}")
     for ns in net.namespaces.values():
         for r in ns.netfilter.missing_targets():

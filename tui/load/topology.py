@@ -19,7 +19,7 @@ from ..model.topology import (
 )
 from .errors import Problems
 from .fields import Fields
-from .values import parse_cidr, parse_ifname, parse_interface_address, parse_ip, parse_name, parse_route_to
+from .values import parse_cidr, parse_cidrs, parse_ifname, parse_interface_address, parse_ip, parse_name, parse_route_to
 from .yamlsrc import YMap
 
 TOPOLOGY_FIELDS = ("apiVersion", "kind", "metadata", "description", "networks", "hosts", "containers", "cluster")
@@ -33,9 +33,10 @@ BRIDGE_FIELDS = ("name", "address", "addresses", "description")
 NAMESPACE_FIELDS = ("name", "interfaces", "routes", "forwarding", "description")
 DOCKER_FIELDS = ("bridge", "cidr", "address")
 CONTAINER_FIELDS = ("name", "host", "address", "ports", "description")
-CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy", "loadBalancerPool")
+CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy", "loadBalancerPool", "ipipMode", "nodeCIDRMaskSizeIPv6")
 CNI_PLUGINS = ("bridge", "host-gw", "flannel", "calico", "cilium")
 PROXY_MODES = ("iptables", "ipvs", "nftables")
+IPIP_MODES = ("Never", "Always", "CrossSubnet")
 ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit")
 
 
@@ -186,7 +187,7 @@ def _route(f: Fields, doc: TopologyDoc) -> Route | None:
         if f.m.get("via") is None and f.m.get("dev") is None:  # an invalid via or dev is reported already
             f.problems.error(f.m.mark, f.path, "a route needs a gateway (via) or a device (dev)")
         return None
-    r = Route(to, via, dev, metric, rtype, src, onlink, f.m.mark)
+    r = Route(to, via, dev, metric, rtype, src, onlink, mark=f.m.mark)
     doc.paths[f.m.mark] = f.path
     doc.fields[f.m.mark] = dict(f.m.vmarks)
     return r
@@ -345,9 +346,22 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
     d = ClusterConfig()
     name = f.parse("name", parse_name, d.name)
     domain = f.get("domain", str, d.domain)
-    pod = f.parse("podCIDR", parse_cidr, d.pod_cidr)
+    pods = f.parse("podCIDR", parse_cidrs, (d.pod_cidr,)) or (d.pod_cidr,)
     size = f.get("nodeCIDRMaskSize", int, d.node_cidr_mask_size)
-    svc = f.parse("serviceCIDR", parse_cidr, d.service_cidr)
+    size6 = f.get("nodeCIDRMaskSizeIPv6", int, d.node_cidr_mask_size6)
+    svcs = f.parse("serviceCIDR", parse_cidrs, (d.service_cidr,)) or (d.service_cidr,)
+    pod, svc = pods[0], svcs[0]
+    pod2 = pods[1] if len(pods) > 1 else None
+    svc2 = svcs[1] if len(svcs) > 1 else None
+    if (pod2 is None) != (svc2 is None) or (pod2 is not None and pod2.version != svc2.version) or pod.version != svc.version:
+        f.error("serviceCIDR", f"the pod CIDRs ({', '.join(map(str, pods))}) and service CIDRs ({', '.join(map(str, svcs))}) "
+                               "must cover the same IP families in the same order")
+        pod2 = svc2 = None
+    if pod2 is not None and size6 is not None and not pod2.prefixlen <= size6 <= 128:
+        f.error("nodeCIDRMaskSizeIPv6", f"a /{size6} per node does not fit the pod CIDR {pod2}")
+        size6 = 64
+    if pod2 is not None and svc2 is not None and pod2.overlaps(svc2):
+        f.error("serviceCIDR", f"the service CIDR {svc2} overlaps the pod CIDR {pod2}")
     dns_ip = None
     dns = f.sub("dns", ("clusterIP",))
     if dns is not None:
@@ -379,5 +393,12 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
         f.error("domain", f'"{domain}" is not a DNS domain')
         domain = d.domain
     pool = f.parse("loadBalancerPool", parse_cidr)
+    ipip = f.get("ipipMode", str, "Never")
+    if ipip not in IPIP_MODES:
+        f.error("ipipMode", f'unknown ipipMode "{ipip}": one of {", ".join(IPIP_MODES)} (Calico\'s IPPool spec.ipipMode)')
+        ipip = "Never"
+    elif ipip != "Never" and cni != "calico":
+        f.error("ipipMode", f"ipipMode is Calico's setting: the cluster's CNI plugin is {cni}")
     f.done()
-    return ClusterConfig(name, domain, pod, size, svc, dns_ip, cni, mode, True, pool, mark=mark)
+    return ClusterConfig(name, domain, pod, size, svc, dns_ip, cni, mode, True, pool, mark=mark, ipip_mode=ipip,
+                         pod_cidr2=pod2, service_cidr2=svc2, node_cidr_mask_size6=size6 or 64)

@@ -126,6 +126,18 @@ def parse_cidr(text: str, bare: bool = False) -> IPNetwork:
     return net
 
 
+def parse_cidrs(text: str) -> tuple:
+    """One CIDR, or two of different families separated by a comma, as kube-apiserver's
+    ``--service-cluster-ip-range`` and kube-controller-manager's ``--cluster-cidr`` take them."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) > 2:
+        raise ValueError(f'"{text}": at most two CIDRs, one IPv4 and one IPv6 (dual-stack)')
+    nets = tuple(parse_cidr(p) for p in parts)
+    if len(nets) == 2 and nets[0].version == nets[1].version:
+        raise ValueError(f'"{text}": a dual-stack pair is one IPv4 and one IPv6 CIDR, not two IPv{nets[0].version} ones')
+    return nets
+
+
 def parse_port(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not a port number")

@@ -47,12 +47,15 @@ class Interface:
     addresses: tuple[IPInterface, ...] = ()
     network: str | None = None
     bridge: str | None = None
-    peer: str | None = None  # host-side name of the veth pair, when a bridge port
+    # host-side name of the veth pair: a port of ``bridge``, or, without a bridge, a routed veth
+    # (Calico's cali*, Cilium's lxc*) whose host end answers ARP for the pod's gateway (proxy ARP)
+    peer: str | None = None
     mac: str | None = None
     mtu: int = 1500
     metric: int = 0  # `ip addr add ... metric N`: the metric of the connected route
     vxlan: tuple[int, int] | None = None  # (VNI, UDP port) for a VXLAN device such as flannel.1
     mark: Mark = _mark()
+    ipip: bool = False  # an IP-in-IP tunnel device (Calico's tunl0): packets leave inside IP protocol 4
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Route:
     src: IPAddress | None = None
     onlink: bool = False
     mark: Mark = _mark()
+    proto: str = "boot"  # who installed it: boot (ip route add), bird (Calico's BGP daemon), ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,15 @@ class Rule:
     comment: str | None = None
     insert: bool = False  # -I: at the head of the chain
     text: str = ""  # the rule as iptables -S prints it
+    src_type: str | None = None  # -m addrtype --src-type (LOCAL: an address of the namespace itself)
+    recent_cmd: str | None = None  # -m recent: set, rcheck, update or remove
+    recent_name: str | None = None  # -m recent --name (None: the list DEFAULT)
+    recent_seconds: int | None = None  # -m recent --seconds: seen within that many seconds
+    recent_reap: bool = False  # -m recent --reap: forget entries older than --seconds
+    recent_mask: IPAddress | None = None  # -m recent --mask (None: all ones)
+    recent_dest: bool = False  # -m recent --rdest: remember the destination (default --rsource: the source)
     mark: Mark = _mark()
+    family: int | None = None  # 4 for iptables' rules, 6 for ip6tables' (None: written for both, as a topology's own)
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,23 @@ class ClusterConfig:
     present: bool = False  # whether the file had a cluster section
     load_balancer_pool: ipaddress.IPv4Network | None = None  # external IPs for LoadBalancer Services
     mark: Mark = _mark()
+    ipip_mode: str = "Never"  # Calico's IPPool ipipMode: Always, CrossSubnet or Never
+    # dual-stack: the second family's ranges (``podCIDR: 10.244.0.0/16,fd00:10:244::/56``)
+    pod_cidr2: ipaddress.IPv6Network | None = None
+    service_cidr2: ipaddress.IPv6Network | None = None
+    node_cidr_mask_size6: int = 64  # kube-controller-manager --node-cidr-mask-size-ipv6
+
+    @property
+    def pod_cidrs(self) -> tuple:
+        return (self.pod_cidr,) + ((self.pod_cidr2,) if self.pod_cidr2 is not None else ())
+
+    @property
+    def service_cidrs(self) -> tuple:
+        return (self.service_cidr,) + ((self.service_cidr2,) if self.service_cidr2 is not None else ())
+
+    def mask_for(self, net) -> int:
+        """The per-node block size for a pod CIDR of ``net``'s family."""
+        return self.node_cidr_mask_size6 if net.version == 6 else self.node_cidr_mask_size
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,19 @@
 :class:`Netfilter` holds one namespace's rules and evaluates a hook (a
 built-in chain) for a packet, following jumps and returns, and reports the
 rules that matched so a trace can print them.
+
+The ``recent`` match (kube-proxy's session affinity) remembers addresses
+between packets: its lists live in :attr:`MatchContext.recent`, one mapping
+per namespace that the caller keeps (the walker keeps one per namespace for
+as long as it lives), ``{list name: {address: last seen}}``. Time is an input
+too (:attr:`MatchContext.now`, seconds), never the clock.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import ipaddress
 from dataclasses import dataclass, field
 
 from ..model.topology import Policy, Rule
@@ -39,6 +46,8 @@ class MatchContext:
     is_local: object  # callable(address) -> bool
     seed: int = 0
     endpoint: str | None = None  # "ip:port": statistic rules take the Service endpoint asked for
+    recent: dict | None = None  # this namespace's xt_recent lists, {name: {address: last seen}}; None: nothing remembered
+    now: float = 0.0  # the time of this packet, in seconds, for recent --seconds
 
 
 def _iface_match(pattern: str, name: str | None) -> bool:
@@ -54,6 +63,37 @@ def chance(seed: int, salt: str, pkt: Packet) -> float:
     from the seed, the rule and the flow, so one flow always takes one path."""
     h = hashlib.blake2b(f"{seed}|{salt}|{pkt.flow_key()}".encode(), digest_size=8).digest()
     return int.from_bytes(h, "big") / 2**64
+
+
+def _recent_key(r: Rule, pkt: Packet):
+    addr = pkt.dst if r.recent_dest else pkt.src
+    if addr is None or r.recent_mask is None or r.recent_mask.version != addr.version:
+        return addr
+    return ipaddress.ip_address(int(addr) & int(r.recent_mask))
+
+
+def recent_match(r: Rule, pkt: Packet, ctx: MatchContext) -> bool:
+    """``-m recent``: --set remembers the address (and matches), --rcheck asks whether it was seen
+    (within --seconds; --reap forgets older entries), --update asks and refreshes, --remove forgets."""
+    lists = ctx.recent if ctx.recent is not None else {}
+    seen = lists.setdefault(r.recent_name or "DEFAULT", {})
+    key = _recent_key(r, pkt)
+    if key is None:
+        return False
+    if r.recent_cmd == "set":
+        seen[key] = ctx.now
+        return True
+    if r.recent_cmd == "remove":
+        return seen.pop(key, None) is not None
+    if r.recent_reap and r.recent_seconds is not None:
+        for addr in [a for a, t in seen.items() if ctx.now - t > r.recent_seconds]:
+            del seen[addr]
+    stamp = seen.get(key)
+    if stamp is None or (r.recent_seconds is not None and ctx.now - stamp > r.recent_seconds):
+        return False
+    if r.recent_cmd == "update":
+        seen[key] = ctx.now
+    return True
 
 
 def matches(r: Rule, pkt: Packet, ctx: MatchContext, mark: int) -> bool:
@@ -77,12 +117,37 @@ def matches(r: Rule, pkt: Packet, ctx: MatchContext, mark: int) -> bool:
         return False
     if r.dst_type is not None and r.dst_type == "LOCAL" and not ctx.is_local(pkt.dst):
         return False
+    if r.src_type is not None and r.src_type == "LOCAL" and (pkt.src is None or not ctx.is_local(pkt.src)):
+        return False
     if r.probability is not None:
         if ctx.endpoint is not None and r.comment and " -> " in r.comment:
-            return r.comment.rsplit(" -> ", 1)[1] == ctx.endpoint  # kube-proxy's "ns/svc:port -> ip:port"
-        if chance(ctx.seed, r.text, pkt) >= r.probability:
+            if r.comment.rsplit(" -> ", 1)[1] != ctx.endpoint:  # kube-proxy's "ns/svc:port -> ip:port"
+                return False
+        elif chance(ctx.seed, r.text, pkt) >= r.probability:
             return False
+    if r.recent_cmd is not None:  # last: --set and --update change the lists, only for a rule that otherwise matches
+        return recent_match(r, pkt, ctx)
     return True
+
+
+def kube_proxy_reason(rule: Rule | None, ns: str) -> str | None:
+    """Why one of kube-proxy's filter rules dropped or rejected a packet in ``ns``, in words;
+    None for any other rule. The rule's comment says which: "SVC has no endpoints" (REJECT)
+    or "SVC has no local endpoints" (DROP: a Local traffic policy and no endpoint on this node,
+    in KUBE-EXTERNAL-SERVICES for externalTrafficPolicy, in KUBE-SERVICES for internalTrafficPolicy)."""
+    if rule is None or not rule.comment:
+        return None
+    if rule.comment.endswith(" has no local endpoints"):
+        svc = rule.comment.removesuffix(" has no local endpoints")
+        if rule.chain == "KUBE-SERVICES":
+            return (f"no local endpoints: Service {svc} has internalTrafficPolicy: Local and no ready endpoint on {ns}, "
+                    f"kube-proxy DROPs traffic to its cluster IP there")
+        return (f"no local endpoints: Service {svc} has externalTrafficPolicy: Local and no ready endpoint on {ns}, "
+                f"kube-proxy DROPs external traffic to it there")
+    if rule.comment.endswith(" has no endpoints"):
+        svc = rule.comment.removesuffix(" has no endpoints")
+        return f"no endpoints: Service {svc} has no ready endpoint, kube-proxy REJECTs in {ns} (ICMP port unreachable)"
+    return None
 
 
 class Netfilter:
@@ -130,8 +195,8 @@ class Netfilter:
             steps += 1
             if steps > 10_000:  # a jump loop; iptables refuses these at load
                 return Verdict("DROP", r, matched, mark)
-            if not matches(r, pkt, ctx, mark):
-                continue
+            if (r.family is not None and r.family != pkt.dst.version) or not matches(r, pkt, ctx, mark):
+                continue  # ip6tables' rules are not iptables': each family has its own tables
             matched.append(r)
             t = r.target
             if t == "MARK" and r.set_mark is not None:

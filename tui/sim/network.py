@@ -40,6 +40,7 @@ class Device:
     metric: int = 0  # the metric of its connected routes
     vxlan: tuple[int, int] | None = None  # (VNI, UDP port): frames leave inside UDP to the peer's node
     mark: Mark = NOWHERE
+    proxy_arp: bool = False  # answers ARP for addresses its namespace routes elsewhere (a routed veth's host end)
 
 
 @dataclass
@@ -113,6 +114,8 @@ class Network:
     route_problems: list[tuple[str, RouteProblem]]
     seed: int = 0
     cluster: object = None  # the Kubernetes cluster compiled in (tui.k8s.cluster.Cluster), if any
+    bpf_lb: dict | None = None  # Cilium's eBPF service map (tui.k8s.cilium.service_map) when it replaces kube-proxy
+    listeners: dict = field(default_factory=dict)  # namespace -> {(proto, port)} where that is known (pods' containerPorts)
     _graph: object = field(default=None, repr=False)
 
     @property
@@ -153,6 +156,13 @@ class Network:
                 return ns_name, dev
             if weak is None and self.namespaces[ns_name].tables.is_local(ip) and not ip.is_loopback:
                 weak = (ns_name, dev)
+        if weak is None:  # proxy ARP: a device that would route the address out of another device answers
+            for ns_name, dev in seg.members:
+                d = self.namespaces[ns_name].devices[dev]
+                if d.proxy_arp:
+                    r = self.namespaces[ns_name].tables.lookup(ip)
+                    if r is not None and r.dev is not None and r.dev != dev:
+                        return ns_name, dev
         return weak
 
     def owners(self, ip: IPAddress) -> list[str]:
@@ -247,7 +257,13 @@ class _Builder:
             inside = Device(ns, i.name, "veth", i.addresses, i.mac or mac_for(ns, i.name), seg, (host, peer), metric=i.metric, mark=i.mark)
             outside = Device(host, peer, "veth", (), mac_for(host, peer), None, (ns, i.name), master=i.bridge, mark=i.mark)
             return [inside, outside]
-        kind = "vxlan" if i.vxlan else "ethernet"
+        if i.peer is not None and i.network is None:  # a routed veth: a point-to-point link into the host
+            seg = f"{host}/{i.peer}"
+            self.segment(seg, "veth", host)
+            inside = Device(ns, i.name, "veth", i.addresses, i.mac or mac_for(ns, i.name), seg, (host, i.peer), metric=i.metric, mark=i.mark)
+            outside = Device(host, i.peer, "veth", (), mac_for(host, i.peer), seg, (ns, i.name), proxy_arp=True, mark=i.mark)
+            return [inside, outside]
+        kind = "vxlan" if i.vxlan else "ipip" if i.ipip else "ethernet"
         return [Device(ns, i.name, kind, i.addresses, i.mac or mac_for(ns, i.name), i.network, metric=i.metric, vxlan=i.vxlan, mark=i.mark)]
 
     def host(self, h: Host) -> None:
@@ -309,4 +325,16 @@ def compile_topology(topo: Topology, seed: int = 0) -> Network:
         b.segment(n.name, n.kind, None, n.cidr)
     for h in topo.hosts:
         b.host(h)
-    return Network(topo, b.namespaces, b.segments, b.g, b.problems, seed, cluster)
+    bpf_lb = None
+    if cluster is not None and topo.cluster.cni == "cilium":
+        from ..k8s.cilium import service_map
+
+        bpf_lb = service_map(cluster)
+    listeners = {}
+    if cluster is not None:  # a pod that declares its containers' ports listens on those and no other
+        from ..k8s.datapath import pod_ns
+
+        for p in cluster.pods:
+            if p.ports and not p.host_network:
+                listeners[pod_ns(p)] = frozenset((c.protocol.lower(), c.port) for c in p.ports)
+    return Network(topo, b.namespaces, b.segments, b.g, b.problems, seed, cluster, bpf_lb, listeners=listeners)

@@ -134,7 +134,8 @@ def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None
         raise QueryError(f"{s.ip} and {d.ip} are of different address families")
     result = Walker(net, endpoint).trace(s.ns, pkt)
     if endpoint is not None:
-        dnat = [rw.split(" -> ")[1].split(" ")[0] for h in result.hops for rw in h.rewrites if rw.endswith("(DNAT)")]
+        dnat = [rw.split(" -> ")[1].split(" ")[0] for h in result.hops for rw in h.rewrites
+                if rw.startswith("dst ") and rw.endswith(("(DNAT)", "(eBPF socket LB)", "(eBPF NodePort DNAT)"))]
         if not dnat:
             raise QueryError(f"--endpoint {endpoint}: the packet met no Service (no DNAT on its way)")
         if dnat[0] != endpoint:

@@ -250,11 +250,11 @@ def _accept(r: Route, t: Tables, devs: set[str]) -> tuple[KernelRoute | None, st
         existing = t.main.find(r.to, metric)
         return None, f"RTNETLINK answers: File exists (the route {existing.ip_route()} has the same prefix and metric)"
     if r.type in REJECT_TYPES:
-        return KernelRoute(r.to, None, metric=metric, type=r.type, origin=r), None
+        return KernelRoute(r.to, None, metric=metric, type=r.type, proto=r.proto, origin=r), None
     if r.via is None:
         if r.dev is None:
             return None, "a route needs a gateway (via) or a device (dev)"
-        return KernelRoute(r.to, r.dev, metric=metric, scope="link", src=r.src, origin=r), None
+        return KernelRoute(r.to, r.dev, metric=metric, scope="link", src=r.src, proto=r.proto, origin=r), None
     if r.onlink:
         if r.dev is None:
             return None, "onlink needs a device (dev)"
@@ -265,12 +265,12 @@ def _accept(r: Route, t: Tables, devs: set[str]) -> tuple[KernelRoute | None, st
             hit = t.lookup(r.via)
             if r.via.is_multicast or r.via in _ZERONET or r.via == _LBCAST or (hit is not None and hit.type in ("local", "broadcast")):
                 return None, f"Nexthop has invalid gateway: {r.via} is not a unicast address"
-        return KernelRoute(r.to, r.dev, r.via, metric, src=r.src, onlink=True, origin=r), None
+        return KernelRoute(r.to, r.dev, r.via, metric, src=r.src, onlink=True, proto=r.proto, origin=r), None
     if r.via.version == 6:
         # ip6_validate_gw: a link-local gateway needs only its device; any other
         # must resolve through a route without a gateway (IPv6 routes have no scope).
         if r.via.is_link_local and r.dev is not None:
-            return KernelRoute(r.to, r.dev, r.via, metric, src=r.src, origin=r), None
+            return KernelRoute(r.to, r.dev, r.via, metric, src=r.src, proto=r.proto, origin=r), None
         via_route = t.main.lookup(r.via, 0, r.dev)
         if via_route is not None and via_route.via is not None:
             via_route = None
@@ -284,7 +284,7 @@ def _accept(r: Route, t: Tables, devs: set[str]) -> tuple[KernelRoute | None, st
             return None, f"RTNETLINK answers: No route to host (gateway {r.via} is not reachable through a connected route{on})"
         return None, f"Nexthop has invalid gateway: {r.via} is not reachable through a connected route{on}"
     own = via_route.type == "local" and r.via.version == 4
-    return KernelRoute(r.to, r.dev or via_route.dev, r.via, metric, src=r.src, uses_gateway=not own, origin=r), None
+    return KernelRoute(r.to, r.dev or via_route.dev, r.via, metric, src=r.src, uses_gateway=not own, proto=r.proto, origin=r), None
 
 
 def select_source(t: Tables, route: KernelRoute, dst: IPAddress, dev_addresses: dict[str, tuple[IPInterface, ...]]) -> IPAddress | None:

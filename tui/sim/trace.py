@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model.topology import IPAddress
-from .netfilter import MatchContext, Verdict
+from .netfilter import MatchContext, Verdict, chance, kube_proxy_reason
 from .network import NetNS, Network
 from .packet import Packet
 from .routing import REJECT_TYPES, KernelRoute, select_source
@@ -111,6 +111,7 @@ class Walker:
         self.net = net
         self.endpoint = endpoint  # a Service endpoint to pick instead of the seeded choice
         self.conntrack: dict[str, list[_Conn]] = {}
+        self.recent: dict[str, dict] = {}  # per namespace: iptables -m recent lists (session affinity), kept between walks
 
     # -- public -----------------------------------------------------------
     def trace(self, source: str, pkt: Packet, reply: bool = True) -> Trace:
@@ -152,10 +153,13 @@ class Walker:
             return Trace("dropped", d.reason, hops, sent if sent.src else first, start)
 
     def _ctx(self, ns: NetNS, in_dev, out_dev, state: str) -> MatchContext:
-        return MatchContext(in_dev, out_dev, state, ns.tables.is_local, self.net.seed, self.endpoint)
+        return MatchContext(in_dev, out_dev, state, ns.tables.is_local, self.net.seed, self.endpoint,
+                            recent=self.recent.setdefault(ns.name, {}))
 
     def _namespace(self, ns: NetNS, in_dev: str | None, pkt: Packet, hops: list[Hop]):
         """Process ``pkt`` in one namespace. None when delivered, else (next ns, its device, packet)."""
+        if in_dev is not None and pkt.mark:
+            pkt = pkt.with_(mark=0)  # the skb mark is the sending host's; it does not travel on the wire
         hop = Hop(ns.name, ns.kind, in_dev, None, "", pkt)
         hops.append(hop)
         conn = self._ct_find(ns.name, pkt)
@@ -169,14 +173,24 @@ class Walker:
                 if (pkt.dst, pkt.dport) != (osrc[1], osrc[2]):
                     hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {_ep(pkt.proto, osrc[1], osrc[2])} (conntrack: reply of a NATed connection)")
                     pkt = pkt.with_(dst=osrc[1], dport=osrc[2])
-            elif ns.netfilter:
-                pkt = self._dnat(ns, "PREROUTING", pkt, self._ctx(ns, in_dev, None, state), hop, nat_notes)
+            else:
+                if self.net.bpf_lb is not None and ns.kind == "host":
+                    pkt = self._bpf_nodeport(ns, in_dev, pkt, hop, nat_notes)
+                if ns.netfilter:
+                    pkt = self._dnat(ns, "PREROUTING", pkt, self._ctx(ns, in_dev, None, state), hop, nat_notes)
             local = ns.tables.local.lookup(pkt.dst)
             if local is not None and local.type in ("local", "broadcast"):
                 self._filter(ns, "INPUT", pkt, self._ctx(ns, in_dev, None, state), hop)
                 hop.decision = local.ip_route(with_table=True)
+                if conn is not None and (pkt.src, pkt.sport) != (conn.orig[3], conn.orig[4]):
+                    o = conn.orig  # the reply of a connection this namespace DNATed itself (OUTPUT, or a socket LB)
+                    why = ("Cilium's socket LB: the application sees the Service as the peer" if "socket-lb" in conn.nat
+                           else "conntrack at local delivery: reply of a NATed connection")
+                    hop.rewrites.append(f"src {pkt.endpoint('src')} -> {_ep(pkt.proto, o[3], o[4])} ({why})")
+                    pkt = pkt.with_(src=o[3], sport=o[4])
                 hop.packet = pkt
                 hop.notes.append(f"{pkt.dst} is an address of {ns.name}: delivered to its own stack")
+                self._listening(ns, pkt, conn)
                 if conn is None:
                     self._ct_add(ns.name, orig, pkt, nat_notes)
                 return None
@@ -188,6 +202,10 @@ class Walker:
             hop.out = route.dev
             if pkt.ttl <= 1:
                 raise _Drop(f"TTL exceeded in {ns.name} (ICMP time exceeded sent to {pkt.src})")
+            if route.dev == in_dev:
+                hop.notes.append(f"hairpin: routed back out {in_dev}, the device it arrived on"
+                                 + (" (a pod reaching itself through its Service: kube-proxy masquerades it, KUBE-SEP's -s rule, "
+                                    "so that the reply comes back through the node)" if conn is None and pkt.dst == orig.src else ""))
             pkt = pkt.with_(ttl=pkt.ttl - 1)  # ip_forward() decrements before the FORWARD hook
             hop.packet = pkt
             self._filter(ns, "FORWARD", pkt, self._ctx(ns, in_dev, route.dev, state), hop)
@@ -199,11 +217,13 @@ class Walker:
                     raise _Drop(f"{ns.name} has no address to send from")
                 pkt = pkt.with_(src=src)
                 orig = pkt
+            before = pkt.dst
+            if conn is None and self.net.bpf_lb is not None:
+                pkt = self._socket_lb(ns, pkt, hop, nat_notes)
             if conn is None and ns.netfilter:
-                before = pkt.dst
                 pkt = self._dnat(ns, "OUTPUT", pkt, self._ctx(ns, None, route.dev, state), hop, nat_notes)
-                if pkt.dst != before:
-                    route = self._route(ns, ns.tables.lookup(pkt.dst), pkt, hop)
+            if pkt.dst != before:
+                route = self._route(ns, ns.tables.lookup(pkt.dst), pkt, hop)
             hop.decision = route.ip_route() if route.type != "local" else route.ip_route(with_table=True)
             hop.out, hop.packet = (route.dev if route.type != "local" else "lo"), pkt
             self._filter(ns, "OUTPUT", pkt, self._ctx(ns, None, route.dev, state), hop)
@@ -228,6 +248,11 @@ class Walker:
             hop.packet = pkt
             raise _Drop(f"{route.dev} of {ns.name} is not connected to any network")
         nexthop = route.via if route.via is not None and route.uses_gateway else pkt.dst
+        if out.kind == "ipip":
+            hop.packet = pkt
+            if conn is None:
+                self._ct_add(ns.name, orig, pkt, nat_notes)
+            return self._ipip(ns, out, nexthop, pkt, hops)
         owner = self.net.arp(out.segment, nexthop)
         if owner is None:
             hop.packet = pkt.with_(src_mac=out.mac)
@@ -235,7 +260,9 @@ class Walker:
         peer = self.net.device(*owner)
         pkt = pkt.with_(src_mac=out.mac, dst_mac=peer.mac)
         hop.packet = pkt
-        hop.notes.append(f"{'neighbour entry' if out.vxlan else 'ARP'}: {nexthop} is at {peer.mac} ({owner[0]} {owner[1]})")
+        proxy = " (proxy ARP: the host end of the veth answers for the gateway)" if peer.proxy_arp and nexthop not in {
+            a.ip for a in peer.addresses} else ""
+        hop.notes.append(f"{'neighbour entry' if out.vxlan else 'ARP'}: {nexthop} is at {peer.mac} ({owner[0]} {owner[1]}){proxy}")
         if conn is None:
             self._ct_add(ns.name, orig, pkt, nat_notes)
         if out.vxlan is not None:
@@ -243,6 +270,16 @@ class Walker:
             return owner[0], owner[1], pkt
         pkt = self._l2(ns, out, owner, pkt, hops, state)
         return owner[0], owner[1], pkt
+
+    def _listening(self, ns: NetNS, pkt: Packet, conn) -> None:
+        """A new connection to a port nobody listens on (of a pod whose containers declare their ports)."""
+        ports = self.net.listeners.get(ns.name)
+        if conn is not None or ports is None or pkt.proto not in ("tcp", "udp", "sctp") or (pkt.proto, pkt.dport) in ports:
+            return
+        declared = ", ".join(f"{p}/{proto.upper()}" for proto, p in sorted(ports, key=lambda x: (x[1], x[0])))
+        answer = "a TCP RST" if pkt.proto == "tcp" else "ICMP port unreachable" if pkt.proto == "udp" else "an SCTP ABORT"
+        raise _Drop(f"port closed: nothing listens on {pkt.proto.upper()} port {pkt.dport} in {ns.name} "
+                    f"(its containers declare {declared}); the kernel answers with {answer}")
 
     def _vxlan(self, ns: NetNS, out, owner: tuple[str, str], inner: Packet, hops: list[Hop]) -> None:
         """Carry a frame over a VXLAN device: inside UDP from this node to the peer's, then unwrapped there."""
@@ -256,17 +293,96 @@ class Walker:
         outer = Packet("udp", local_ip, remote_ip, sport, port)
         hops[-1].notes.append(f"VXLAN encapsulation on {out.name} (VNI {vni}): FDB {inner.dst_mac} dst {remote_ip}; "
                               f"outer UDP {local_ip}:{sport} -> {remote_ip}:{port} carries the inner packet")
+        self._carry(ns, outer, inner, remote, hops, "VXLAN")
+        hops[-1].notes.append(f"VXLAN decapsulation: UDP port {port} on {remote.name} unwraps the inner packet onto {owner[1]}")
+
+    def _ipip(self, ns: NetNS, out, nexthop: IPAddress, inner: Packet, hops: list[Hop]):
+        """IP-in-IP (Calico's tunl0): the packet leaves inside an outer IP header (protocol 4) addressed to
+        the route's gateway, the far node's underlay address, which unwraps it on its own tunl0."""
+        owners = [o for o in self.net.owners(nexthop) if any(d.kind == "ipip" for d in self.net.namespaces[o].devices.values())]
+        if not owners:
+            raise _Drop(f"IPIP: no node with a tunl0 device owns the tunnel endpoint {nexthop}")
+        remote = self.net.namespaces[owners[0]]
+        tun = next(d for d in remote.devices.values() if d.kind == "ipip")
+        local_ip = ns.primary_address(4)
+        if local_ip is None:
+            raise _Drop(f"IPIP: {ns.name} has no underlay address")
+        outer = Packet("ipip", local_ip, nexthop, ttl=inner.ttl)
+        hops[-1].notes.append(f"IPIP encapsulation on {out.name}: outer IP {local_ip} -> {nexthop} (protocol 4) carries the inner packet")
+        self._carry(ns, outer, inner, remote, hops, "IPIP")
+        hops[-1].notes.append(f"IPIP decapsulation: {remote.name} unwraps the inner packet onto {tun.name}")
+        return remote.name, tun.name, inner
+
+    def _carry(self, ns: NetNS, outer: Packet, inner: Packet, remote: NetNS, hops: list[Hop], what: str) -> None:
+        """Walk a tunnel's outer packet over the underlay to the far end, marking its hops."""
         sub = Walker(self.net, self.endpoint)
         sub.conntrack = self.conntrack
+        sub.recent = self.recent
         carried = sub._walk(ns.name, outer)
         for h in carried.hops:
             h.encapsulated = inner
             if h is carried.hops[0]:
-                h.notes.insert(0, "outer packet (VXLAN over the underlay)")
+                h.notes.insert(0, f"outer packet ({what} over the underlay)")
         hops += carried.hops
         if not carried.delivered or carried.delivered_to != remote.name:
-            raise _Drop(f"VXLAN: the outer packet to {remote_ip} did not reach {remote.name}: {carried.reason or 'delivered elsewhere'}")
-        hops[-1].notes.append(f"VXLAN decapsulation: UDP port {port} on {remote.name} unwraps the inner packet onto {owner[1]}")
+            raise _Drop(f"{what}: the outer packet to {outer.dst} did not reach {remote.name}: {carried.reason or 'delivered elsewhere'}")
+
+    # -- eBPF service translation (Cilium without kube-proxy) -------------------------
+    def _bpf_pick(self, service: str, backends: list, pkt: Packet) -> tuple[int, object]:
+        if self.endpoint is not None:
+            for i, b in enumerate(backends):
+                if str(b) == self.endpoint:
+                    return i, b
+        i = min(int(chance(self.net.seed, service, pkt) * len(backends)), len(backends) - 1)
+        return i, backends[i]
+
+    def _socket_lb(self, ns: NetNS, pkt: Packet, hop: Hop, notes: list[str]) -> Packet:
+        """connect() to a Service address is translated in the socket layer: the packet never carries the VIP."""
+        entry = self.net.bpf_lb.get("services", {}).get((pkt.proto, pkt.dst, pkt.dport))
+        if entry is None:
+            return pkt
+        service, backends = entry
+        if not backends:
+            hop.notes.append(f"Cilium socket LB: {pkt.endpoint('dst')} is Service {service}, which has no backend")
+            raise _Drop(f"no endpoints: Service {service} has no backend; Cilium's socket LB refuses the connect() (ECONNREFUSED)")
+        i, b = self._bpf_pick(service, backends, pkt)
+        new = pkt.with_(dst=b.ip, dport=b.port)
+        hop.rules.append(f"bpf lb4_services {pkt.endpoint('dst')}/{pkt.proto.upper()} -> {len(backends)} backend"
+                         f"{'s' if len(backends) != 1 else ''} (Service {service})")
+        hop.notes.append(f"Cilium socket LB (cgroup connect hook, no kube-proxy): backend {i + 1} of {len(backends)} chosen, {b}")
+        hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {new.endpoint('dst')} (eBPF socket LB)")
+        notes.append("socket-lb")
+        return new
+
+    def _bpf_nodeport(self, ns: NetNS, in_dev: str, pkt: Packet, hop: Hop, notes: list[str]) -> Packet:
+        """A NodePort reaching a node: bpf_host on the device translates it, and SNATs to the node when the
+        backend is on another node (Cilium's default SNAT mode) so that the reply comes back through it."""
+        if not ns.tables.is_local(pkt.dst):
+            return pkt
+        entry = self.net.bpf_lb.get("nodeports", {}).get((pkt.proto, pkt.dport))
+        if entry is None:
+            return pkt
+        service, backends, local_only = entry
+        if local_only:  # externalTrafficPolicy: Local: only this node's backends, and the client's address kept
+            backends = [b for b in backends if b.node == ns.name]
+        if not backends:
+            why = "no backend on this node (externalTrafficPolicy: Local)" if local_only else "no backend"
+            raise _Drop(f"no endpoints: Service {service} has {why}; Cilium's bpf_host drops the NodePort packet (Service backend not found)")
+        i, b = self._bpf_pick(service, backends, pkt)
+        new = pkt.with_(dst=b.ip, dport=b.port)
+        hop.rules.append(f"bpf lb4_services *:{pkt.dport}/{pkt.proto.upper()} NodePort -> {len(backends)} backends (Service {service})")
+        hop.notes.append(f"Cilium bpf_host on {in_dev} (no kube-proxy): NodePort backend {i + 1} of {len(backends)} chosen, {b}")
+        hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {new.endpoint('dst')} (eBPF NodePort DNAT)")
+        notes.append("DNAT")
+        local = self.net.namespaces[ns.name].tables.lookup(b.ip)
+        if not local_only and local is not None and local.dev is not None and ns.devices.get(local.dev) is not None \
+                and ns.devices[local.dev].peer is None:
+            node_ip = ns.primary_address(4)
+            snat = new.with_(src=node_ip)
+            hop.rewrites.append(f"src {new.endpoint('src')} -> {snat.endpoint('src')} (eBPF NodePort SNAT: the backend is on another node)")
+            notes.append("SNAT")
+            return snat
+        return new
 
     def _route(self, ns: NetNS, route: KernelRoute | None, pkt: Packet, hop: Hop) -> KernelRoute:
         if route is None:
@@ -284,9 +400,9 @@ class Walker:
         v = ns.netfilter.run("filter", chain, pkt, ctx)
         hop.rules += _rule_line("filter", chain, v)
         if v.target in ("DROP", "REJECT"):
-            if v.rule is not None and v.rule.comment and v.rule.comment.endswith("has no endpoints"):
-                svc = v.rule.comment.removesuffix(" has no endpoints")
-                raise _Drop(f"no endpoints: Service {svc} has no ready endpoint, kube-proxy REJECTs in {ns.name} (ICMP port unreachable)")
+            why = kube_proxy_reason(v.rule, ns.name)
+            if why is not None:
+                raise _Drop(why)
             what = f"rule {v.rule.text}" if v.rule else f"the {chain} chain's policy DROP"
             raise _Drop(f"{'rejected' if v.target == 'REJECT' else 'dropped'} by iptables in {ns.name}: {what}")
 
@@ -319,6 +435,8 @@ class Walker:
     def _l2(self, ns: NetNS, out, owner: tuple[str, str], pkt: Packet, hops: list[Hop], state: str) -> Packet:
         """The switch or bridge between two namespaces, as a hop of its own."""
         seg = self.net.segments[out.segment]
+        if seg.kind == "veth":  # a routed veth pair: the frame is simply on the other end
+            return pkt
         to_dev = self.net.device(*owner)
         in_port = _port(self.net, ns.name, out)
         out_port = _port(self.net, owner[0], to_dev)
@@ -329,7 +447,8 @@ class Walker:
             bridged = owner[0] != seg.host and ns.name != seg.host
             if bridged and host.bridge_netfilter and host.netfilter:
                 br = seg.name.split("/", 1)[1]
-                hop.notes.append("br_netfilter: a bridged IPv4 frame passes the host's iptables FORWARD chain")
+                hop.notes.append("br_netfilter: a bridged IPv4 frame passes the host's iptables FORWARD chain" if pkt.dst.version == 4
+                                 else "br_netfilter: a bridged IPv6 frame passes the host's ip6tables FORWARD chain")
                 conn = self._ct_find(host.name, pkt)
                 self._filter(host, "FORWARD", pkt, self._ctx(host, br, br, "ESTABLISHED" if conn else state), hop)
                 if conn is not None:  # the reply of a connection the host NATed: conntrack undoes it on the bridge too
