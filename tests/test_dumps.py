@@ -103,3 +103,30 @@ spec:
     agents = sorted(p.node for p in cluster.pods if p.name.startswith("agent-"))
     assert web == ["w1", "w1", "w1"]
     assert agents == ["cp", "w1"]  # tolerates everything, so it runs on the control plane too
+
+
+def test_namespaces_are_built_in_declared_or_implied_and_labelled_with_their_name():
+    cluster = build_cluster(load([str(YAML)]).topology)
+    assert list(cluster.namespaces) == ["default", "kube-node-lease", "kube-public", "kube-system", "local-path-storage", "shop"]
+    assert cluster.namespaces["shop"] == {"kubernetes.io/metadata.name": "shop"}
+
+
+def test_an_object_in_an_undeclared_namespace_is_refused_when_namespaces_are_declared(tmp_path):
+    (tmp_path / "n.yaml").write_text("""apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: shpo}
+spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: q, namespace: kube-system}
+spec: {containers: [{name: c, image: nginx}]}
+""")
+    p = subprocess.run([sys.executable, "-m", "tui", "check", "-f", str(tmp_path / "n.yaml")], capture_output=True, text=True)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert f"{tmp_path / 'n.yaml'}:7:32: error: metadata.namespace: namespace \"shpo\" not found (did you mean \"shop\"?)" in p.stderr
+    assert p.stderr.count("error:") == 1  # kube-system always exists

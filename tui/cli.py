@@ -241,6 +241,10 @@ def cmd_iptables(args) -> int:
         print(service_list(cluster, args.node), end="")
         return 0
     tables = ("filter", "nat") if args.table == "all" else (args.table,)
+    mode = cluster.topology.cluster.kube_proxy_mode
+    if mode != "iptables":
+        print(f"# kubeProxy.mode is {mode}: these are the rules iptables mode writes, which the trace follows;"
+              + (f" `kubenet-tui ipvs -f ... {args.node}` shows the IPVS table" if mode == "ipvs" else ""))
     family = 6 if args.ipv6 else 4
     if family not in {c.version for c in cluster.topology.cluster.service_cidrs}:
         raise QueryError(f"the cluster has no IPv{family} service CIDR (serviceCIDR: {cluster.topology.cluster.service_cidr}): "

@@ -109,6 +109,7 @@ class Cluster:
     endpoints: dict[tuple[str, str], list[Endpoint]]  # (service key, port name) -> endpoints
     pod_cidrs: dict = field(default_factory=dict)  # node -> its pod CIDR
     pod_cidrs6: dict = field(default_factory=dict)  # node -> its IPv6 pod CIDR (dual-stack)
+    namespaces: dict = field(default_factory=dict)  # name -> labels (with kubernetes.io/metadata.name, as the API server sets it)
 
     def endpoints_for(self, svc: Service, port: ServicePort) -> list[Endpoint]:
         return self.endpoints.get((svc.key, port.name), [])
@@ -459,4 +460,18 @@ def build_cluster(topo: Topology) -> Cluster:
             else:
                 endpoints[k] = computed.get(k, [])
     endpoints.update(api_endpoints)
-    return Cluster(topo, nodes, pods, services, endpoints, cidrs, cidrs6)
+    return Cluster(topo, nodes, pods, services, endpoints, cidrs, cidrs6, _namespaces(objs, pods, services))
+
+
+def _namespaces(objs: list[KubeObject], pods: list[Pod], services: list[Service]) -> dict:
+    """Every namespace: the built-in four, those the Namespace objects declare (with their labels) and
+    those the other objects imply; each labelled kubernetes.io/metadata.name, as the API server does."""
+    out: dict[str, dict] = {n: {} for n in ("default", "kube-node-lease", "kube-public", "kube-system")}
+    for o in objs:
+        if o.kind == "Namespace":
+            out[o.name] = dict((o.body.get("metadata") or {}).get("labels") or {})
+        elif o.namespace:
+            out.setdefault(o.namespace, {})
+    for x in list(pods) + list(services):
+        out.setdefault(x.namespace, {})
+    return {n: {**labels, "kubernetes.io/metadata.name": n} for n, labels in sorted(out.items())}

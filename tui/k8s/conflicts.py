@@ -5,7 +5,13 @@ from __future__ import annotations
 import ipaddress
 
 from ..model.topology import KubeObject, Topology
+from ..load.errors import did_you_mean
 from .cluster import _ip
+
+
+BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}  # always there
+NAMESPACE_CHECKED = {"Pod", "Service", "Endpoints", "EndpointSlice", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet",
+                     "Ingress", "NetworkPolicy", "ConfigMap", "Secret"}
 
 
 def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
@@ -16,7 +22,12 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
     node_ports: dict = {}
     cidrs: list = []
     pod_ips: dict = {}
+    declared = {o.name for o in topo.objects if o.kind == "Namespace"}
     for o in topo.objects:
+        if declared and o.namespace and o.namespace not in declared | BUILTIN_NAMESPACES and o.kind in NAMESPACE_CHECKED:
+            out.append((o, "metadata.namespace", f'namespace "{o.namespace}" not found{did_you_mean(o.namespace, declared)}: the objects '
+                                                 f'declare Namespaces ({", ".join(sorted(declared))}) but not this one, and the API '
+                                                 "server refuses objects in a namespace that does not exist"))
         spec, status = o.body.get("spec") or {}, o.body.get("status") or {}
         if o.kind == "Service":
             cip = spec.get("clusterIP")

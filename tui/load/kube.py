@@ -147,7 +147,8 @@ def _unused(kind: str, namespace: str | None, name: str, m: YMap) -> bool:
 def _field_marks(m: YMap) -> dict:
     """Where the fields the cluster checks were written, to locate their errors."""
     out = {}
-    for section, key in (("spec", "clusterIP"), ("spec", "podCIDR"), ("status", "podIP"), ("spec", "ipFamilyPolicy"), ("spec", "clusterIPs")):
+    for section, key in (("spec", "clusterIP"), ("spec", "podCIDR"), ("status", "podIP"), ("spec", "ipFamilyPolicy"), ("spec", "clusterIPs"),
+                         ("metadata", "namespace")):
         sec = m.get(section)
         if isinstance(sec, YMap) and key in sec:
             out[f"{section}.{key}"] = sec.vmark(key)
