@@ -379,3 +379,263 @@ async def test_cluster_made_routes_are_not_edited_as_file_routes(workdir):
         await pilot.press("d", "y")
         await pilot.pause()
         assert app.workspace.loaded.topology.host("node-1").routes == ()
+
+
+# -- Kubernetes objects -----------------------------------------------------------------
+async def add(pilot, kind):
+    """Open the add menu and pick ``kind`` (Node, Pod, Deployment or Service) in it."""
+    await pilot.press("a")
+    await pilot.pause()
+    index = [key for key, _ in pilot.app.screen.choices].index(kind)
+    await pilot.press(*["down"] * index, "enter")
+    await pilot.pause()
+
+
+def select(app, kind, name=None, test=None):
+    tree = app.screen.query_one(TopologyTree)
+    node = next(n for n in tree._nodes_of_kind(tree.root, kind) if (name is None or n.data.name == name) and (test is None or test(n.data)))
+    tree.move_cursor(node)
+    return node
+
+
+def objects(app, kind):
+    return {(o.namespace, o.name): o.body for o in app.workspace.loaded.topology.objects if o.kind == kind}
+
+
+def pods(app):
+    return {f"{p.namespace}/{p.name}": p for p in app.screen.net.cluster.pods}
+
+
+def error(app, field):
+    return str(app.screen.query_one(f"#e-{field}").render())
+
+
+async def test_add_a_pod_on_the_selected_node_then_undo(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, "host", "node-2")
+        await pilot.pause()
+        await add(pilot, "Pod")
+        assert app.screen.id == "pod-form"
+        assert app.screen.values()["node"] == "node-2" and app.screen.values()["namespace"] == "default"
+        await pilot.press("tab", *"api", "tab", *"app=api", "tab", "tab", "tab", *"http:8080", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert pods(app)["default/api"].node == "node-2"
+        assert objects(app, "Pod")[("default", "api")]["spec"]["containers"][0]["ports"] == [{"name": "http", "containerPort": 8080}]
+        assert app.screen.selected.name == "default/api" and app.screen.selected.host == "node-2"  # the new pod, where it landed
+        assert "unsaved" in app.sub_title
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "default/api" not in pods(app) and not app.workspace.dirty
+
+
+async def test_edit_a_pod_and_save_it(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, "namespace", "default/web-a")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.id == "pod-form"
+        assert app.screen.values() == {"namespace": "default", "name": "web-a", "labels": "app=web", "node": "node-1", "image": "nginx",
+                                       "ports": "http:80"}
+        await pilot.press("tab", "tab", "end", *",tier=front", "enter")
+        await pilot.pause()
+        assert objects(app, "Pod")[("default", "web-a")]["metadata"]["labels"] == {"app": "web", "tier": "front"}
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    text = (workdir / "04-two-node-cluster.yaml").read_text()
+    assert text.startswith("# 04 - A two-node Kubernetes cluster")
+    assert load(["04-two-node-cluster.yaml"]).topology.objects == app.workspace.loaded.topology.objects
+
+
+async def test_delete_a_pod_asks_and_undo_restores_its_endpoint(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, "namespace", "default/web-b")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmScreen"
+        await pilot.press("y")
+        await pilot.pause()
+        cluster = app.screen.net.cluster
+        web = next(s for s in cluster.services if s.key == "default/web")
+        assert [str(e) for e in cluster.endpoints_for(web, web.ports[0])] == ["10.244.1.3:80"]
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "default/web-b" in pods(app)
+
+
+async def test_invalid_kube_input_is_shown_beside_its_field(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await add(pilot, "Service")
+        assert app.screen.id == "service-form"
+        await pilot.press("tab", *"Web2", "tab", "tab", "tab", *"http:80:30080->http", "tab", *"10.96.0.20", "enter")
+        await pilot.pause()
+        assert app.screen.id == "service-form"
+        assert "not a valid DNS-1035 label" in error(app, "name")  # the loader's own words
+        assert "10.96.0.20 is already allocated to Service default/web" in error(app, "clusterIP")
+        assert "may not be used when type is 'ClusterIP'" in error(app, "ports")
+        assert not app.workspace.dirty
+        assert app.focused.id == "f-name"  # the first field in error
+        await pilot.press("ctrl+u", *"web2", "tab", "tab", "tab", "ctrl+u", *"http:80->http", "tab", "ctrl+u", *"10.96.0.21", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert objects(app, "Service")[("default", "web2")]["spec"]["clusterIP"] == "10.96.0.21"
+        await add(pilot, "Pod")
+        await pilot.press("tab", *"p", "tab", *"app=a b", "tab", "tab", "tab", *"http:99999", "enter")
+        await pilot.pause()
+        assert "not a valid label value" in error(app, "labels")
+        assert "must be between 1 and 65535" in error(app, "ports")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(app.workspace.undo_stack) == 1
+
+
+async def test_pods_of_a_deployment_offer_the_deployment(workdir):
+    app = app_for("05-nodeport.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, "namespace", test=lambda it: it.name.startswith("default/web-"))
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmScreen"
+        assert "is made by Deployment default/web" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert len(pods(app)) == 2 and not app.workspace.dirty  # nothing deleted
+        await pilot.press("e", "y")
+        await pilot.pause()
+        assert app.screen.id == "deployment-form"
+        assert app.screen.values()["replicas"] == "2" and app.screen.values()["labels"] == "app=web"
+        await pilot.press("tab", "tab", "ctrl+u", *"3", "enter")
+        await pilot.pause()
+        assert len(pods(app)) == 3
+        assert app.screen.selected.name == "Deployment/default/web"
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert len(pods(app)) == 2
+
+
+async def test_what_the_simulator_makes_is_not_edited_as_if_it_were_in_the_file(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, "service", "default/kubernetes")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and not app.workspace.dirty
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and not app.workspace.dirty
+        select(app, "service", "default/web")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.id == "service-form" and app.screen.values()["ports"] == "http:80->http"
+        await pilot.press("escape")
+        await pilot.pause()
+        select(app, "host", "node-1")  # a host of the file with a Node object: which of the two?
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ChoiceScreen"
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.screen.id == "node-form" and app.screen.values()["podCIDR"] == "10.244.1.0/24"
+
+
+async def test_an_implicit_node_offers_a_node_object(workdir):
+    (workdir / "pods.yaml").write_text("apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\nspec: {podCIDR: 10.244.7.0/24}\n---\n"
+                                       "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  nodeName: node-b\n"
+                                       "  containers: [{name: c, image: busybox}]\n")
+    app = app_for("pods.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, "host", "node-a")  # made from its Node object: e edits the object
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.id == "node-form"
+        await pilot.press("tab", "tab", "ctrl+u", *"10.244.8.0/24", "enter")
+        await pilot.pause()
+        assert objects(app, "Node")[(None, "node-a")]["spec"]["podCIDR"] == "10.244.8.0/24"
+        select(app, "host", "node-b")  # named only by the pod's nodeName
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("e")
+        await pilot.pause()
+        assert "made by the simulator" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.screen.id == "node-form" and app.screen.values()["name"] == "node-b"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (None, "node-b") in objects(app, "Node")
+
+
+async def test_add_and_delete_deployment_service_and_node(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await add(pilot, "Deployment")
+        assert app.screen.id == "deployment-form"
+        await pilot.press("tab", *"api", "tab", "ctrl+u", *"3", "tab", "tab", "tab", *"http:8080", "enter")
+        await pilot.pause()
+        assert len([p for p in pods(app) if p.startswith("default/api-")]) == 3
+        await add(pilot, "Service")
+        await pilot.press("tab", *"api", "tab", "ctrl+u", *"NodePort", "tab", *"app=api", "tab", *"http:80:30090->http", "enter")
+        await pilot.pause()
+        svc = next(s for s in app.screen.net.cluster.services if s.key == "default/api")
+        assert svc.type == "NodePort" and svc.ports[0].node_port == 30090
+        assert len(app.screen.net.cluster.endpoints_for(svc, svc.ports[0])) == 3
+        assert app.screen.selected.name == "default/api"
+        await add(pilot, "Node")
+        await pilot.press(*"node-3", "tab", *"192.168.1.13", "tab", *"10.244.3.0/24", "enter")
+        await pilot.pause()
+        assert "node-3" in app.screen.net.cluster.nodes
+        for key in ("Deployment/default/api", "Node/node-3"):
+            select(app, "object", key)
+            await pilot.pause()
+            await pilot.press("d", "y")
+            await pilot.pause()
+        select(app, "service", "default/api")
+        await pilot.pause()
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert not [p for p in pods(app) if p.startswith("default/api-")]
+        assert "node-3" not in app.screen.net.cluster.nodes and ("default", "api") not in objects(app, "Service")
+        assert len(app.workspace.undo_stack) == 6
+
+
+async def test_iptables_and_ipvs_of_a_node(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.check_action("node_rules", ()) is False  # the gateway is no node
+        select(app, "namespace", "default/client")  # a pod: its node's rules
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.__class__.__name__ == "NodeRulesScreen" and screen.node == "node-1"
+        nat = str(screen.query_one("#rules-nat").render())
+        assert nat.startswith("*nat") and "-A KUBE-SERVICES" in nat and nat.rstrip().endswith("COMMIT")
+        assert list(screen.views) == ["iptables", "ipvs"]
+        await pilot.press("v")
+        await pilot.pause()
+        assert "TCP  10.96.0.20:80 rr" in str(screen.query_one("#rules-ipvs").render())
+        await pilot.press("v", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)

@@ -149,3 +149,127 @@ def test_save_as_form(snap_compare):
 
 def test_command_palette(snap_compare):
     assert snap_compare(app_for(), terminal_size=SIZE, press=["ctrl+p", *"trace"])
+
+
+# -- Kubernetes objects, node rules, the cluster map -------------------------------------------
+async def _select(pilot, kind: str, name: str | None = None, test=None):
+    from tui.app.widgets.topology_tree import TopologyTree
+
+    await pilot.pause()  # the model fills the tree a frame after the first paint
+    await pilot.pause()
+    tree = pilot.app.screen.query_one(TopologyTree)
+    tree.move_cursor(next(n for n in tree._nodes_of_kind(tree.root, kind) if (name is None or n.data.name == name) and (test is None or test(n.data))))
+    await pilot.pause()
+
+
+async def _add(pilot, kind: str):
+    await pilot.press("a")
+    await pilot.pause()
+    await pilot.press(*["down"] * [key for key, _ in pilot.app.screen.choices].index(kind), "enter")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("kind", ["Node", "Pod", "Deployment", "Service"])
+def test_kube_add_forms(snap_compare, kind):
+    async def run_before(pilot):
+        await _select(pilot, "host", "node-1")
+        await _add(pilot, kind)
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_service_form_errors(snap_compare):
+    async def run_before(pilot):
+        await _add(pilot, "Service")
+        await pilot.press("tab", *"Web2", "tab", "tab", "tab", *"http:80:30080->http", "tab", *"10.96.0.20", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_pod_form_errors(snap_compare):
+    async def run_before(pilot):
+        await _add(pilot, "Pod")
+        await pilot.press("tab", *"web", "tab", *"app=a b", "tab", "tab", "tab", *"http:99999", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_node_form_error_on_another_object(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "object", "Node/node-1")
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("tab", "tab", "ctrl+u", *"10.244.2.0/24", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_edit_service_form(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "service", "default/web")
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(app_for("06-loadbalancer.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_delete_confirm(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "service", "default/web")
+        await pilot.press("d")
+        await pilot.pause()
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_generated_pod_offers_its_deployment(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "namespace", test=lambda it: it.name.startswith("default/web-"))
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(app_for("05-nodeport.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_generated_service_refused(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "service", "default/kubernetes")
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_kube_node_host_or_node_object(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "host", "node-1")
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(app_for("04-two-node-cluster.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("keys", [[], ["n"], ["v"]], ids=["iptables", "nat", "ipvs"])
+def test_node_rules(snap_compare, keys):
+    async def run_before(pilot):
+        await _select(pilot, "host", "node-1")
+        await pilot.press("i", *keys)
+        await pilot.pause()
+
+    assert snap_compare(app_for("06-loadbalancer.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("name", ["04-two-node-cluster.yaml", "04-cni-flannel.yaml", "05-nodeport.yaml", "06-loadbalancer.yaml"])
+def test_map_cluster(snap_compare, name):
+    assert snap_compare(app_for(name), terminal_size=SIZE, press=["m"])
+
+
+def test_map_cluster_with_trace(snap_compare):
+    async def run_before(pilot):
+        await _trace(pilot, "default/client", "web-b", steps=30)
+        await pilot.press("m")
+
+    assert snap_compare(app_for("04-cni-flannel.yaml"), terminal_size=SIZE, run_before=run_before)

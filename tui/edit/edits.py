@@ -6,10 +6,17 @@ written as the file would hold them; the loader validates the result, so a
 wrong value gets the loader's own message. ``Edit.path`` names the item
 changed (``hosts[1].routes[0]``) so those messages can be shown beside the
 right field.
+
+Kubernetes objects (Node, Pod, Deployment, Service) are documents of their
+own: their edits have ``scope = "objects"`` and change the list of every
+file's documents, and ``Edit.where`` says which document, so that the
+loader's messages about it can be shown beside the form's fields
+(``field_paths`` maps the manifest's fields to the form's).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,14 +25,25 @@ class EditRefused(ValueError):
     """An edit that cannot even be attempted (the thing to change is gone)."""
 
 
+class FieldErrors(EditRefused):
+    """Form text that cannot even be written as the manifest's fields: messages by form field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
 @dataclass
 class Edit:
     label: str
-    change: Callable[[Edit, dict], None]
+    change: Callable[[Edit, object], None]  # gets the Topology document, or for scope "objects" [[file, [documents]], ...]
     path: str = ""
     notes: list[str] = field(default_factory=list)
+    scope: str = "topology"  # or "objects"
+    where: tuple | None = None  # an object's (file, (document index, List item index, ...)), once changed
+    field_paths: dict[str, str] = field(default_factory=dict)  # manifest field path -> form field
 
-    def __call__(self, doc: dict) -> None:
+    def __call__(self, doc) -> None:
         self.change(self, doc)
 
 
@@ -240,3 +258,93 @@ def delete_container(name: str) -> Edit:
         del items[i]
 
     return Edit(f"delete container {name}", change)
+
+
+# -- Kubernetes objects -----------------------------------------------------------
+def _upsert_object(kind: str, old: tuple[str | None, str] | None, label: str, build, field_paths: dict, follow=None) -> Edit:
+    """Add (``old`` None) or change the object ``(namespace, name)`` of ``kind``; ``build(copy of the body or None)``
+    returns the new body; ``follow(files, old_body, new_body)`` updates what refers to it."""
+    from . import kube
+
+    def change(e: Edit, files: list) -> None:
+        slot = None
+        if old is not None:
+            slot = kube.find(files, kind, old[0], old[1])
+            if slot is None:
+                raise EditRefused(f'no {kind} "{old[1]}"')
+        before = slot[2] if slot else None
+        new = build(copy.deepcopy(before) if before else None)
+        if slot:
+            items, i, _, e.where = slot
+            items[i] = new
+        else:
+            k = kube.target_file(files, kind)
+            files[k][1].append(new)
+            e.where = (files[k][0], (len(files[k][1]) - 1,))
+        if follow is not None:
+            follow(e, files, before, new)
+
+    return Edit(label, change, scope="objects", field_paths=field_paths)
+
+
+def delete_object(kind: str, namespace: str | None, name: str) -> Edit:
+    from . import kube
+
+    def change(e: Edit, files: list) -> None:
+        slot = kube.find(files, kind, namespace, name)
+        if slot is None:
+            raise EditRefused(f'no {kind} "{name}"')
+        items, i, _, _ = slot
+        del items[i]
+        if kind == "Node":
+            users = [f"{ns}/{n}" for _, _, d, _ in kube.walk(files) for k, ns, n in [kube.identity(d)]
+                     if k == "Pod" and (d.get("spec") or {}).get("nodeName") == name]
+            if users:
+                e.notes.append(f"{', '.join(users)} still name{'s' if len(users) == 1 else ''} {name}: it stays, as an implicit node")
+
+    what = f"{namespace}/{name}" if namespace else name
+    return Edit(f"delete {kind} {what}", change, scope="objects")
+
+
+def upsert_node(old: str | None, fields: dict) -> Edit:
+    """A ``v1`` Node: its name, ``status.addresses`` InternalIP and ``spec.podCIDR``; pods follow a rename."""
+    from . import kube, manifests
+
+    def follow(e: Edit, files: list, before: dict | None, new: dict) -> None:
+        name = (new.get("metadata") or {}).get("name")
+        if old is None or name == old:
+            return
+        for _, _, d, _ in kube.walk(files):
+            spec = d.get("spec") if d.get("kind") == "Pod" else None
+            if isinstance(spec, dict) and spec.get("nodeName") == old:
+                spec["nodeName"] = name
+                e.notes.append(f"pod {kube.identity(d)[2]} follows to {name}")
+
+    return _upsert_object("Node", None if old is None else (None, old), f"{'edit' if old else 'add'} Node {fields.get('name') or old}",
+                          manifests.node(fields), manifests.NODE_PATHS, follow)
+
+
+def _label(verb_old, kind: str, fields: dict) -> str:
+    ns = str(fields.get("namespace") or "").strip() or "default"
+    return f"{'edit' if verb_old else 'add'} {kind} {ns}/{str(fields.get('name') or '').strip()}"
+
+
+def upsert_pod(old: tuple[str, str] | None, fields: dict) -> Edit:
+    """A ``v1`` Pod: namespace, name, labels, node (``spec.nodeName``), image and container ports."""
+    from . import manifests
+
+    return _upsert_object("Pod", old, _label(old, "Pod", fields), manifests.pod(fields), manifests.POD_PATHS)
+
+
+def upsert_deployment(old: tuple[str, str] | None, fields: dict) -> Edit:
+    """An ``apps/v1`` Deployment: replicas of one pod template, selected by its labels."""
+    from . import manifests
+
+    return _upsert_object("Deployment", old, _label(old, "Deployment", fields), manifests.deployment(fields), manifests.DEPLOYMENT_PATHS)
+
+
+def upsert_service(old: tuple[str, str] | None, fields: dict) -> Edit:
+    """A ``v1`` Service of any type; ``headless`` is a ClusterIP Service with ``clusterIP: None``."""
+    from . import manifests
+
+    return _upsert_object("Service", old, _label(old, "Service", fields), manifests.service(fields), manifests.SERVICE_PATHS)

@@ -31,8 +31,9 @@ State = tuple[tuple[str, tuple[dict, ...]], ...]  # ((file, documents), ...)
 class EditError(Exception):
     """An edit the loader refuses; ``problems`` say why, located by field path."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], state: State | None = None):
         self.problems = problems
+        self.state = state  # the documents refused
         super().__init__("\n".join(f"{p.path}: {p.message}" for p in problems))
 
 
@@ -118,21 +119,99 @@ class Workspace:
             raise EditError(e.problems) from None
 
     def edit(self, change: Callable[[dict], None]) -> Loaded:
-        """Apply ``change`` to a copy of the Topology document; keep it if it loads."""
+        """Apply ``change`` to a copy of the Topology document; keep it if it loads.
+
+        A change whose ``scope`` is ``"objects"`` (a Kubernetes object's edit) gets instead every
+        file's documents, as ``[[path, [document, ...]], ...]``, to change, add or remove any of them.
+        """
         state = copy.deepcopy(self.state)
-        topo = self.topology_doc(state)
-        if topo is None:
-            topo = {"apiVersion": "kubenet/v1", "kind": "Topology", "metadata": {"name": self.name}}
-            path, docs = state[0] if state else ("topology.yaml", ())
-            state = ((path, (topo,) + docs),) + state[1:]
-            if not self.files:
-                self.files.append(_File(path, "", False))
-        change(topo)
-        loaded = self.validate(state)
+        if getattr(change, "scope", "topology") == "objects":
+            if not state:
+                state = (("topology.yaml", ()),)
+            files = [[path, list(docs)] for path, docs in state]
+            change(files)
+            state = tuple((path, tuple(docs)) for path, docs in files)
+        else:
+            topo = self.topology_doc(state)
+            if topo is None:
+                topo = {"apiVersion": "kubenet/v1", "kind": "Topology", "metadata": {"name": self.name}}
+                path, docs = state[0] if state else ("topology.yaml", ())
+                state = ((path, (topo,) + docs),) + state[1:]
+            change(topo)
+        if not self.files:
+            self.files.append(_File(state[0][0], "", False))
+        try:
+            loaded = self.validate(state)
+        except EditError as e:
+            e.state = state
+            raise
         self.undo_stack.append(self.state)
         self.redo_stack.clear()
         self.state, self.loaded = state, loaded
         return loaded
+
+    def problems_at(self, error: EditError, where: tuple) -> tuple[list[tuple[str, Problem]], list[Problem]]:
+        """The refused edit's problems in the document at ``where`` (``(file, (index, item index, ...))``),
+        each with its field path inside that document, and the others."""
+        state = error.state or self.state
+        file, trail = where
+        meta = self._meta(file)
+        docs = dict(state).get(file, ())
+        prefix = [f"items[{i}]" for i in trail[1:]]
+        span = None
+        if meta.is_json:
+            if len(docs) > 1:
+                prefix.insert(0, f"items[{trail[0]}]")
+        elif trail[0] < len(docs):
+            span = self._spans(file, docs)[trail[0]]
+        at = ".".join(prefix)
+        mine: list[tuple[str, Problem]] = []
+        others: list[Problem] = []
+        for p in error.problems:
+            inside = p.mark.file == file and (span is None or span[0] <= p.mark.line <= span[1])
+            if inside and at:
+                inside = p.path == at or p.path.startswith(at + ".")
+            if inside:
+                mine.append((p.path[len(at) + 1:] if at else p.path, p))
+            else:
+                others.append(p)
+        return mine, others
+
+    def _meta(self, file: str) -> _File:
+        return next((f for f in self.files if f.path == file), _File(file, "", file.endswith(".json")))
+
+    def _spans(self, file: str, docs: tuple[dict, ...]) -> list[tuple[int, int]]:
+        """The lines each document of a YAML file takes once written (as :func:`dump_documents` writes them)."""
+        line = self._meta(file).header.count("\n") + 1
+        out = []
+        for d in docs:
+            n = yaml.safe_dump(d, sort_keys=False, default_flow_style=False, allow_unicode=True).count("\n")
+            out.append((line, line + n - 1))
+            line += n + 1  # and the "---" between documents
+        return out
+
+    def owner_of(self, problem: Problem, state: State | None = None) -> str:
+        """What a problem is about, in words: ``Service default/web``, ``Topology``, or "" when unknown."""
+        docs = dict(state or self.state).get(problem.mark.file)
+        if not docs:
+            return ""
+        doc = None
+        if self._meta(problem.mark.file).is_json:
+            doc = docs[0] if len(docs) == 1 else None
+        else:
+            doc = next((d for d, (a, b) in zip(docs, self._spans(problem.mark.file, docs), strict=True) if a <= problem.mark.line <= b), None)
+        path = problem.path
+        while isinstance(doc, dict) and doc.get("kind") == "List" and path.startswith("items["):
+            index, _, path = path[len("items["):].partition("]")
+            path = path.lstrip(".")
+            items = doc.get("items") or []
+            doc = items[int(index)] if index.isdigit() and int(index) < len(items) else None
+        if not isinstance(doc, dict):
+            return ""
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        name = meta.get("name") or ""
+        ns = meta.get("namespace")
+        return f"{doc.get('kind')} {ns + '/' if ns else ''}{name}".strip()
 
     def undo(self) -> bool:
         return self._step(self.undo_stack, self.redo_stack)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..model.topology import KubeObject, Topology
 from ..load.errors import did_you_mean
+from ..model.topology import KubeObject, Topology
 from .cluster import _ip
-
 
 BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}  # always there
 NAMESPACE_CHECKED = {"Pod", "Service", "Endpoints", "EndpointSlice", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet",

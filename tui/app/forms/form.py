@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Static
@@ -29,6 +30,7 @@ class Field:
     suggestions: list[str] = field(default_factory=list)
     kind: str = "text"  # text or bool
     suggester: Suggester | None = None
+    help: str = ""  # shown below the form while the field has the focus (compact forms)
 
 
 Submit = Callable[[dict], "dict[str, str] | None"]
@@ -40,31 +42,55 @@ class FormScreen(ModalScreen[bool]):
     CSS_PATH = Path(__file__).parent.parent / "styles" / "dialogs.tcss"
     BINDINGS = [("escape", "cancel", "Cancel"), ("ctrl+s", "submit", "Submit")]
 
-    def __init__(self, title: str, fields: list[Field], submit: Submit, hint: str = "", form_id: str = "form") -> None:
+    def __init__(self, title: str, fields: list[Field], submit: Submit, hint: str = "", form_id: str = "form", compact: bool = False,
+                 note: str = "") -> None:
         super().__init__(id=form_id)
         self.form_title = title
         self.fields = fields
         self.submit = submit
         self.hint = hint
+        self.compact = compact  # labels beside the inputs, the focused field's help below: for long forms
+        self.note = note  # a line under the title
+
+    def _input(self, f: Field) -> TextInput:
+        suggester = f.suggester or (SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None)
+        return TextInput(value=str(f.value or ""), placeholder=f.placeholder, id=f"f-{f.key}", suggester=suggester)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with (VerticalScroll if self.compact else Vertical)(classes="dialog compact" if self.compact else "dialog"):
             yield Label(self.form_title, classes="title")
+            if self.note:
+                yield Static(self.note, classes="note")
             for f in self.fields:
                 if f.kind == "bool":
                     yield Checkbox(f.label, value=f.value in ("true", "True", True), id=f"f-{f.key}")
+                elif self.compact:
+                    with Horizontal(classes="row"):
+                        yield Label(f.label, classes="row-label")
+                        yield self._input(f)
                 else:
                     yield Label(f.label, classes="field-label")
-                    suggester = f.suggester or (SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None)
-                    yield TextInput(value=str(f.value or ""), placeholder=f.placeholder, id=f"f-{f.key}", suggester=suggester)
+                    yield self._input(f)
                 yield Static("", id=f"e-{f.key}", classes="field-error")
             yield Static("", id="form-error", classes="form-error")
+            if self.compact:
+                yield Static("", id="field-help", classes="field-help")
             yield Static(self.hint or "Enter submits · Tab next field · → accepts a completion · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
         # query, not query_one: when the app is already closing the form has no children
         for w in self.query(f"#f-{self.fields[0].key}") if self.fields else ():
             w.focus()
+        for d in self.query(".dialog.compact"):
+            d.can_focus = False
+
+    def on_descendant_focus(self, event) -> None:
+        if not self.compact:
+            return
+        key = (event.widget.id or "")[2:]
+        f = next((f for f in self.fields if f.key == key), None)
+        for w in self.query("#field-help"):
+            w.update(Text(f.help if f else ""))
 
     def values(self) -> dict:
         out = {}
@@ -88,13 +114,15 @@ class FormScreen(ModalScreen[bool]):
         keys = {f.key for f in self.fields}
         general = []
         for f in self.fields:
-            self.query_one(f"#e-{f.key}", Static).update(errors.get(f.key, ""))
+            error = self.query_one(f"#e-{f.key}", Static)
+            error.update(Text(errors.get(f.key, "")))
+            error.set_class(f.key in errors, "shown")
             w = self.query_one(f"#f-{f.key}")
             w.set_class(f.key in errors, "-invalid")
         for k, msg in errors.items():
             if k not in keys:
                 general.append(msg)
-        self.query_one("#form-error", Static).update("\n".join(general))
+        self.query_one("#form-error", Static).update(Text("\n".join(general)))
         first = next((f.key for f in self.fields if f.key in errors), None)
         if first is not None:
             self.query_one(f"#f-{first}").focus()

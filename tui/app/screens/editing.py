@@ -110,11 +110,14 @@ class EditingMixin:
             choices += [("interface", f"Interface on {host}"), ("route", f"Route on {host}"),
                         ("docker", f"Docker bridge on {host}"),
                         ("container", f"Container on {host}" + ("" if has_docker else " (adds Docker's bridge docker0)"))]
-        else:
+        choices += self.kube_add_choices()
+        if not host:
             choices.append(("hint", "(select a host to add its interfaces, routes, Docker bridge or containers)"))
 
         def chosen(kind: str | None) -> None:
-            if kind and kind != "hint":
+            if kind in ("Node", "Pod", "Deployment", "Service"):
+                self.open_kube_form(kind)
+            elif kind and kind != "hint":
                 self.open_form(kind, host, None)
 
         self.app.push_screen(ChoiceScreen("Add what?", choices), chosen)
@@ -140,10 +143,21 @@ class EditingMixin:
         return False
 
     def action_edit(self) -> None:
-        item = self.selected
+        if not self.kube_action(self.selected):
+            self.host_action(self.selected)
+
+    def action_delete(self) -> None:
+        if not self.kube_action(self.selected, delete=True):
+            self.host_action(self.selected, delete=True)
+
+    def host_action(self, item, delete: bool = False) -> None:
+        """Edit or delete a thing of the Topology document (a network, host, interface, route, Docker bridge, container)."""
         if item is None or item.kind not in self.EDITABLE or self._refuse_generated(item):
             return
-        self.open_form(item.kind, self._host_of(item), item)
+        if delete:
+            self._delete(item)
+        else:
+            self.open_form(item.kind, self._host_of(item), item)
 
     def open_form(self, kind: str, host: str | None, item) -> None:
         from ...edit import edits
@@ -200,13 +214,10 @@ class EditingMixin:
 
         self.app.push_screen(FormScreen(title, fields, submit, form_id=f"{kind}-form"))
 
-    def action_delete(self) -> None:
+    def _delete(self, item) -> None:
         from ...edit import edits
         from ..forms.confirm import ConfirmScreen
 
-        item = self.selected
-        if item is None or item.kind not in self.EDITABLE or self._refuse_generated(item):
-            return
         host = self._host_of(item)
         if item.kind == "network":
             edit, what = edits.delete_network(item.name), f"network {item.name}"

@@ -21,11 +21,12 @@ from ..widgets.routes_pane import RoutesPane
 from ..widgets.topology_tree import Item, TopologyTree
 from ..widgets.trace_pane import TracePane
 from .editing import EditingMixin
+from .kube_editing import KubeEditingMixin
 
 TRACE_KEYS = {"play", "step", "speed", "expand"}
 
 
-class MainScreen(EditingMixin, Screen):
+class MainScreen(KubeEditingMixin, EditingMixin, Screen):
     """The four panes and every key that acts on them."""
 
     BINDINGS = [
@@ -43,6 +44,7 @@ class MainScreen(EditingMixin, Screen):
         Binding("l", "lookup", "Route lookup", id="lookup", show=False, tooltip="Type an IP: the route the kernel picks lights up"),
         Binding("slash", "filter", "Filter", id="filter", show=False, key_display="/", tooltip="Filter the tree"),
         Binding("m", "map", "Map", id="map", tooltip="The network drawn, with the trace's path"),
+        Binding("i", "node_rules", "iptables", id="node-rules", tooltip="kube-proxy's rules on the selected node, as iptables-save prints them"),
         Binding("o", "open", "Open", id="open", show=False, tooltip="Open a topology file or directory"),
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("w", "save_as", "Save as", id="save-as", show=False),
@@ -136,7 +138,10 @@ class MainScreen(EditingMixin, Screen):
         if action in ("edit", "delete"):
             if typing:
                 return False
-            return True if self.selected is not None and self.selected.kind in self.EDITABLE else None
+            item = self.selected
+            return True if item is not None and (item.kind in self.EDITABLE or self.kube_editable(item)) else None
+        if action == "node_rules":
+            return False if typing or self.kube_node_of(self.selected) is None else True
         if action in ("undo",):
             return True if self.workspace.undo_stack else None
         if action in ("redo",):
@@ -191,6 +196,15 @@ class MainScreen(EditingMixin, Screen):
 
         self.app.push_screen(MapScreen(self.net, self.query_one(TracePane).path() if self.query_one(TracePane).trace else set()))
 
+    def action_node_rules(self) -> None:
+        from .node_rules import NodeRulesScreen
+
+        node = self.kube_node_of(self.selected)
+        if node is None:
+            self.notify("Select a Kubernetes node (or a pod on it) to see kube-proxy's rules there.", severity="warning", timeout=4)
+            return
+        self.app.push_screen(NodeRulesScreen(self.net.cluster, node))
+
     # -- history ----------------------------------------------------------------
     def action_undo(self) -> None:
         if self.workspace.undo():
@@ -205,20 +219,47 @@ class MainScreen(EditingMixin, Screen):
     def apply(self, edit, select: Item | None = None) -> dict[str, str] | None:
         """Apply an edit; None when done, else messages by form field. ``select``: the item to select after."""
         from ...edit import EditError
-        from ...edit.edits import EditRefused
+        from ...edit.edits import EditRefused, FieldErrors
 
         try:
             self.workspace.edit(edit)
+        except FieldErrors as e:
+            return dict(e.errors)
         except EditRefused as e:
             return {"": str(e)}
         except EditError as e:
+            if edit.scope == "objects" and edit.where is not None:
+                return self._object_problems(e, edit)
             return problems_by_field(e.problems, edit.path)
+        except Exception as e:  # noqa: BLE001 - the simulator failed on a model the loader took: keep the old one, say so
+            return {"": f"the simulator could not compile this change, so it was not made: {type(e).__name__}: {e}"}
         if select is not None:
             self.selected = select
         self.refresh_model()
         note = f" ({'; '.join(edit.notes)})" if edit.notes else ""
         self.notify(f"{edit.label[0].upper()}{edit.label[1:]}{note}", timeout=3)
         return None
+
+
+    def _object_problems(self, error, edit) -> dict[str, str]:
+        """A refused Kubernetes object's problems by form field (``edit.field_paths``), the others named by their object."""
+        mine, others = self.workspace.problems_at(error, edit.where)
+        out: dict[str, str] = {}
+        for path, p in mine:
+            prefix = max((k for k in edit.field_paths if path == k or path.startswith(k + ".") or path.startswith(k + "[")), key=len, default=None)
+            key = edit.field_paths[prefix] if prefix else ""
+            msg = p.message if prefix == path else f"{path}: {p.message}"
+            out[key] = f"{out[key]}\n{msg}" if key in out else msg
+        shown = [p for p in others if p.mark.file != "<builtin>"] or others
+        lines = []
+        for p in shown[:3]:
+            owner = self.workspace.owner_of(p, error.state)
+            lines.append(f"{owner + ': ' if owner else ''}{p.path + ': ' if p.path else ''}{p.message}")
+        if len(others) > len(lines):
+            lines.append(f"... and {len(others) - len(lines)} more")
+        if lines:
+            out[""] = "\n".join(([out[""]] if "" in out else []) + lines)
+        return out
 
 
 def problems_by_field(problems, prefix: str) -> dict[str, str]:

@@ -8,7 +8,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from ...sim.mapview import map_lines
+from ...sim.mapview import map_rows
+
+LIT = "bold black on yellow"
 
 
 class MapScreen(Screen[None]):
@@ -24,8 +26,14 @@ class MapScreen(Screen[None]):
             pane.border_title = "Map"
             pane.border_subtitle = "◀ lit: the current trace's path" if self.path else "press t on the dashboard to trace a packet"
             text = Text()
-            for line, on_path in map_lines(self.net, self.path):
-                text.append(line + ("  ◀" if on_path else "") + "\n", style="bold black on yellow" if on_path else "")
+            for row in map_rows(self.net, self.path):
+                if len(row) == 1:  # a line of its own: lit whole, with a mark
+                    line, on_path = row[0]
+                    text.append(line + ("  ◀" if on_path else "") + "\n", style=LIT if on_path else "")
+                    continue
+                for piece, on_path in row:  # side by side (a cluster's nodes): each piece lit on its own
+                    text.append(piece, style=LIT if on_path else "")
+                text.append("\n")
             yield Static(text, id="map")
         yield Footer()
 

@@ -128,8 +128,9 @@ class TopologyTree(Tree[Item]):
             nonlocal want
             label = _label(kind, text, detail, on_path)
             node = parent.add_leaf(label, item) if leaf else parent.add(label, item, expand=True)
-            if keep is not None and item == keep:
-                want = node
+            if keep is not None and (item == keep or (keep.kind == "namespace" and keep.host is None and item.kind == "namespace"
+                                                      and item.name == keep.name)):
+                want = node  # a pod to select wherever it was scheduled
             return node
 
         members: dict[str, list[tuple[str, str, str]]] = {}
@@ -175,8 +176,10 @@ class TopologyTree(Tree[Item]):
             group = add(root, "group", f"Kubernetes objects ({len(topo.objects)})", "", Item("group", "objects"), False)
             for o in topo.objects:
                 text = f"{o.kind} {o.namespace + '/' if o.namespace else ''}{o.name}"
+                replicas = (o.body.get("spec") or {}).get("replicas", 1) if o.kind in ("Deployment", "ReplicaSet", "StatefulSet") else None
+                detail = f"{replicas} replica{'' if replicas == 1 else 's'}" if replicas is not None else ""
                 if self._keep(text):
-                    add(group, "object", text, "", Item("object", o.key), True)
+                    add(group, "object", text, detail, Item("object", o.key), True)
         root.expand()
         if want is None and keep is None:
             want = next(self._nodes_of_kind(root, "host"), root)
@@ -214,6 +217,11 @@ class TopologyTree(Tree[Item]):
                     addrs = " ".join(_addr(i.addresses) for i in n.interfaces)
                     icon = "pod" if n.kind == "pod" else "namespace"
                     add(bnode, icon, n.name, addrs, Item("namespace", n.name, host=h.name), True, n.name in self.path)
+        on_bridges = {b.name for b in h.bridges}
+        for n in h.namespaces:  # plugged by a veth of their own, no bridge (Calico's and Cilium's pods, a hand-made pair)
+            if not any(i.bridge in on_bridges for i in n.interfaces):
+                addrs = " ".join(_addr(i.addresses) for i in n.interfaces)
+                add(node, "pod" if n.kind == "pod" else "namespace", n.name, addrs, Item("namespace", n.name, host=h.name), True, n.name in self.path)
         if h.docker is not None:
             dnode = add(node, "docker", h.docker.bridge, f"{h.docker.gateway} docker", Item("docker", h.docker.bridge, host=h.name, ns=h.name), False,
                         f"{h.name}/{h.docker.bridge}" in self.path)
