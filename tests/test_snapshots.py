@@ -262,7 +262,8 @@ def test_node_rules(snap_compare, keys):
     assert snap_compare(app_for("06-loadbalancer.yaml"), terminal_size=SIZE, run_before=run_before)
 
 
-@pytest.mark.parametrize("name", ["04-two-node-cluster.yaml", "04-cni-flannel.yaml", "05-nodeport.yaml", "06-loadbalancer.yaml"])
+@pytest.mark.parametrize("name", ["04-two-node-cluster.yaml", "04-cni-flannel.yaml", "04-cni-calico.yaml", "04-cni-calico-ipip.yaml",
+                                  "04-cni-cilium.yaml", "04-dual-stack.yaml", "05-nodeport.yaml", "06-loadbalancer.yaml"])
 def test_map_cluster(snap_compare, name):
     assert snap_compare(app_for(name), terminal_size=SIZE, press=["m"])
 
@@ -273,3 +274,25 @@ def test_map_cluster_with_trace(snap_compare):
         await pilot.press("m")
 
     assert snap_compare(app_for("04-cni-flannel.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("name, steps", [("04-cni-calico.yaml", 0), ("04-cni-calico-ipip.yaml", 1), ("04-cni-cilium.yaml", 0)])
+def test_cni_trace(snap_compare, name, steps):
+    # the hop where the plugin shows: Calico's proxy ARP, the IPIP encapsulation, Cilium's socket LB
+    async def run_before(pilot):
+        await _trace(pilot, "default/client", "svc/web", steps=steps)
+
+    assert snap_compare(app_for(name), terminal_size=SIZE, run_before=run_before)
+
+
+def test_node_rules_cilium(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "host", "node-1")
+        await pilot.press("i")
+        await pilot.pause()
+
+    assert snap_compare(app_for("04-cni-cilium.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_first_paint_dual_stack(snap_compare):
+    assert snap_compare(app_for("04-dual-stack.yaml"), terminal_size=SIZE)

@@ -192,7 +192,9 @@ def _between_nodes(net: Network, names: list[str], path) -> list[list[Span]]:
         out.append([("  a pod packet to another node leaves inside UDP, node IP to node IP, and is unwrapped there", False)])
     if not out and len(names) > 1:
         nets = sorted({d.segment for n in names for d in net.namespaces[n].devices.values() if d.kind == "ethernet" and d.segment})
-        out.append([(f"→ underlay {', '.join(nets)}: pod packets cross it unchanged, routed to the node that owns the pod subnet",
+        bgp = any(r.proto == "bird" for n in names for r in net.namespaces[n].tables.main.routes())
+        how = "learned over BGP (BIRD) from" if bgp else "routed to"
+        out.append([(f"→ underlay {', '.join(nets)}: pod packets cross it unchanged, {how} the node that owns the pod subnet",
                      any(n in path for n in nets))])
     return out
 
