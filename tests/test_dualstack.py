@@ -108,3 +108,15 @@ def test_require_dual_stack_on_a_single_stack_cluster_is_refused(tmp_path):
     p = subprocess.run([sys.executable, "-m", "tui", "check", "-f", str(tmp_path / "s.yaml")], capture_output=True, text=True)
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert f"{tmp_path / 's.yaml'}:30:19:" in p.stderr and "spec.ipFamilyPolicy: RequireDualStack needs a dual-stack cluster" in p.stderr
+
+
+@pytest.mark.parametrize("cni", ["flannel", "cilium"])
+def test_ipv6_service_to_a_pod_on_the_other_node_through_the_overlay(cni):
+    text = TOPO.replace("  serviceCIDR: 10.96.0.0/12,fd00:10:96::/112\n", f"  serviceCIDR: 10.96.0.0/12,fd00:10:96::/112\n  cni: {cni}\n")
+    n = compile_topology(load(["ds.yaml"], texts={"ds.yaml": text}).topology)
+    t = trace(n, "client", "[fd00:10:96::b]:80")
+    assert t.delivered and t.delivered_to == "default/web"
+    outer = [h for h in t.hops if h.encapsulated is not None]
+    assert outer and outer[0].packet.dport == 8472 and outer[0].encapsulated.dst.version == 6
+    assert t.reply.delivered and t.reply.hops[-1].packet.src.compressed == "fd00:10:96::b"
+    assert any("[fd00:10:96::b]:80" in rw for h in t.reply.hops for rw in h.rewrites)

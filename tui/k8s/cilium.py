@@ -22,8 +22,10 @@ def service_map(cluster: Cluster) -> dict:
             continue
         for p in svc.ports:
             proto = p.protocol.lower()
-            backends = cluster.ready_endpoints(svc, p)
-            services[(proto, svc.cluster_ip, p.port)] = (svc.port_name(p), backends)
+            every = cluster.ready_endpoints(svc, p)
+            for ip in svc.cluster_ips:  # a frontend per family (dual-stack), with that family's backends
+                services[(proto, ip, p.port)] = (svc.port_name(p), [b for b in every if b.ip.version == ip.version])
+            backends = [b for b in every if b.ip.version == svc.cluster_ip.version]
             if svc.type == "LoadBalancer" and svc.load_balancer_ip is not None:
                 services[(proto, svc.load_balancer_ip, p.port)] = (svc.port_name(p), backends)
             if svc.type in ("NodePort", "LoadBalancer") and p.node_port:
@@ -40,8 +42,11 @@ def service_list(cluster: Cluster, node: str) -> str:
         if svc.cluster_ip is None or svc.type == "ExternalName":
             continue
         for p in svc.ports:
-            backends = cluster.ready_endpoints(svc, p)
+            every = cluster.ready_endpoints(svc, p)
+            backends = [b for b in every if b.ip.version == svc.cluster_ip.version]
             fronts = [(f"{svc.cluster_ip}:{p.port}", "ClusterIP")]
+            if svc.cluster_ip6 is not None:
+                fronts.append((f"[{svc.cluster_ip6}]:{p.port}", "ClusterIP"))
             if svc.type in ("NodePort", "LoadBalancer") and p.node_port:
                 fronts.append((f"0.0.0.0:{p.node_port}", "NodePort"))
                 if ip is not None:
@@ -50,7 +55,7 @@ def service_list(cluster: Cluster, node: str) -> str:
                 fronts.append((f"{svc.load_balancer_ip}:{p.port}", "LoadBalancer"))
             for front, kind in fronts:
                 n += 1
-                shown = backends
+                shown = [b for b in every if b.ip.version == 6] if front.startswith("[") else backends
                 if kind != "ClusterIP" and svc.external_traffic_policy == "Local":
                     shown = [b for b in backends if b.node == node]
                 lines = [f"{i + 1} => {b}/{p.protocol} (active)" for i, b in enumerate(shown)] or [""]

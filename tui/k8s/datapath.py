@@ -156,6 +156,8 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
                 continue
             if overlay:  # via the far node's VTEP address, on-link over the VXLAN device
                 routes.append(Route(cidrs[other], cidrs[other].network_address, overlay, onlink=True))
+                if cidrs6.get(other) is not None and cidrs6.get(n) is not None:  # dual-stack: IPv6 pods inside the same tunnel
+                    routes.append(Route(cidrs6[other], cidrs6[other].network_address, overlay, onlink=True))
             elif cni == "calico":  # learned from the other node over BGP (BIRD)
                 if ipip and _ipip(cfg.ipip_mode, node_if[n], node_ip[other]):
                     routes.append(Route(cidrs[other], node_ip[other], "tunl0", onlink=True, proto="bird"))
@@ -168,7 +170,10 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
                 if far6 is not None and ip6 is not None and cidrs6.get(n) is not None:  # dual-stack: the same, per family
                     routes.append(Route(far6, ip6))
         if overlay:
-            vtep = Interface(overlay, (ipaddress.ip_interface(f"{cidr.network_address}/32"),), overlay, mtu=1450, vxlan=(1, 8472))
+            vaddrs = (ipaddress.ip_interface(f"{cidr.network_address}/32"),)
+            if cidr6 is not None:
+                vaddrs += (ipaddress.ip_interface(f"{cidr6.network_address}/128"),)
+            vtep = Interface(overlay, vaddrs, overlay, mtu=1450, vxlan=(1, 8472))
             interfaces = interfaces + (vtep,)
         if ipip:
             interfaces = interfaces + (Interface("tunl0", (ipaddress.ip_interface(f"{cidr.network_address}/32"),), "tunl0", mtu=1480, ipip=True),)

@@ -474,4 +474,4 @@ def _port(net: Network, ns: str, dev) -> str:
 def _ep(proto: str, addr: IPAddress, port: int | None) -> str:
     if port is None or proto == "icmp":
         return str(addr)
-    return f"{addr}:{port}"
+    return f"[{addr}]:{port}" if addr.version == 6 else f"{addr}:{port}"
