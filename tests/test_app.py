@@ -403,7 +403,8 @@ def objects(app, kind):
 
 
 def pods(app):
-    return {f"{p.namespace}/{p.name}": p for p in app.screen.net.cluster.pods}
+    """The cluster's pods but kubeadm's CoreDNS pods, which every cluster gets."""
+    return {f"{p.namespace}/{p.name}": p for p in app.screen.net.cluster.pods if not p.name.startswith("coredns-")}
 
 
 def error(app, field):

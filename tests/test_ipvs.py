@@ -88,8 +88,8 @@ def test_nodeport_has_a_virtual_server_on_every_node_address():
         assert edge == {("10.96.0.30", 80): everyone, **{(ip, 30080): everyone for ip in own}}
     # the node addresses are not bound to kube-ipvs0; the cluster IPs are
     view = ipvs_view(c, "node-1")
-    assert [str(a) for a in view.dummy_addresses] == ["10.96.0.1", "10.96.0.9", "10.96.0.20", "10.96.0.30"]
-    assert dummy_interface(view) == "kube-ipvs0       DOWN           10.96.0.1/32 10.96.0.9/32 10.96.0.20/32 10.96.0.30/32 \n"
+    assert [str(a) for a in view.dummy_addresses] == ["10.96.0.1", "10.96.0.9", "10.96.0.10", "10.96.0.20", "10.96.0.30"]  # .10: kube-dns
+    assert dummy_interface(view) == "kube-ipvs0       DOWN           10.96.0.1/32 10.96.0.9/32 10.96.0.10/32 10.96.0.20/32 10.96.0.30/32 \n"
 
 
 def test_a_service_without_endpoints_still_has_its_virtual_server():
@@ -189,7 +189,7 @@ def test_ipvs_command_prints_ipvsadm_and_the_dummy_device(world_file, capsys):
     out = capsys.readouterr().out
     assert out.startswith("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n")
     assert "TCP  192.168.1.12:30080 rr\n" in out and "TCP  192.168.1.11:30080" not in out  # node-2's own addresses only
-    assert out.endswith("\n$ ip -br addr show kube-ipvs0\nkube-ipvs0       DOWN           10.96.0.1/32 10.96.0.9/32 10.96.0.20/32 10.96.0.30/32 \n")
+    assert out.endswith("\n$ ip -br addr show kube-ipvs0\nkube-ipvs0       DOWN           10.96.0.1/32 10.96.0.9/32 10.96.0.10/32 10.96.0.20/32 10.96.0.30/32 \n")
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])

@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs")
+COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns")
 
 MAIN_EPILOG = """\
 commands:
@@ -21,6 +21,8 @@ commands:
   export   draw the network: a Unicode map, Mermaid or Graphviz dot
   iptables a node's kube-proxy rules, as iptables-save prints them
   ipvs     a node's IPVS virtual servers (kube-proxy in ipvs mode), as ipvsadm -Ln prints them
+  resolve  ask the cluster DNS (CoreDNS) a name, as dig does, or as a pod's resolver does
+  serve-dns  a real DNS server (UDP and TCP) answering from the simulated cluster DNS
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -123,6 +125,36 @@ def build_parser():
     vs.add_argument("node", metavar="NODE", help="a node of the cluster")
     vs.add_argument("--scheduler", choices=SCHEDULERS, default="rr", help="kube-proxy's ipvs.scheduler (default rr, round robin)")
     _output_arg(vs)
+
+    rs = sub.add_parser("resolve", help="ask the cluster DNS a name (as dig, or as a pod's resolver)", formatter_class=fmt,
+                        description="Ask the simulated CoreDNS (its Corefile from ConfigMap kube-system/coredns, else kubeadm's) "
+                                    "each NAME, and print the reply as dig does. Without --from the name is asked as given (made "
+                                    "absolute); with --from the pod's resolv.conf (its dnsPolicy, search list and ndots) decides "
+                                    "the names tried, each shown with its answer, and the one kept. Names outside the cluster zones "
+                                    "go to the simulated upstream (cluster.dns.upstream.records); nothing leaves the machine.",
+                        epilog="examples:\n  kubenet-tui resolve -f cluster.yaml web.default.svc.cluster.local\n"
+                               "  kubenet-tui resolve -f cluster.yaml _http._tcp.web.default.svc.cluster.local --type SRV\n"
+                               "  kubenet-tui resolve -f cluster.yaml web --from default/client\n"
+                               "  kubenet-tui resolve -f cluster.yaml -x 10.96.0.10 -o json\n")
+    _files_arg(rs)
+    rs.add_argument("names", nargs="*", metavar="NAME", help="names to ask (absolute or not)")
+    rs.add_argument("-t", "--type", dest="qtype", default="A", type=str.upper, metavar="TYPE",
+                    help="query type: A (default), AAAA, SRV, PTR, CNAME, TXT, ANY, NS, SOA, or any other type name")
+    rs.add_argument("--from", dest="pod", metavar="NS/POD", help="resolve as this pod's resolver does (a bare name: namespace default)")
+    rs.add_argument("-x", dest="reverse", action="append", default=[], metavar="IP", help="reverse lookup: the PTR of IP (repeatable)")
+    _output_arg(rs)
+
+    sd = sub.add_parser("serve-dns", help="a real DNS server answering from the simulated cluster DNS", formatter_class=fmt,
+                        description="Serve the simulated cluster DNS over UDP and TCP on ADDRESS:PORT (loopback by default), "
+                                    "so that dig, nslookup or any resolver can ask it. Names outside the cluster zones are answered "
+                                    "from the simulated upstream (cluster.dns.upstream.records): it never recurses to real servers. "
+                                    "Runs until interrupted (Ctrl-C) or terminated.",
+                        epilog="examples:\n  kubenet-tui serve-dns -f cluster.yaml\n"
+                               "  dig @127.0.0.1 -p 5353 web.default.svc.cluster.local SRV\n"
+                               "  kubenet-tui serve-dns -f cluster.yaml --listen 127.0.0.1:1053\n")
+    _files_arg(sd)
+    sd.add_argument("--listen", default="127.0.0.1:5353", metavar="ADDRESS:PORT",
+                    help="where to listen, UDP and TCP (default 127.0.0.1:5353; [::1]:5353 for IPv6)")
     return p
 
 
@@ -269,6 +301,99 @@ def cmd_ipvs(args) -> int:
     return 0
 
 
+def _zone(loaded):
+    """The simulated CoreDNS of a loaded topology; a Corefile CoreDNS would refuse is a located error (exit 1)."""
+    from .dns.sources import is_cluster
+    from .dns.zone import DnsConfigError, build
+    from .sim.query import QueryError
+
+    if not is_cluster(loaded.topology):
+        raise QueryError("the topology has no Kubernetes cluster (a cluster: section, Kubernetes objects or hosts with role: node), "
+                         "so no cluster DNS")
+    try:
+        return build(loaded.topology)
+    except DnsConfigError as e:
+        print(e, file=sys.stderr)
+        print("1 error", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_resolve(args) -> int:
+    from .dns.dig import resolution_dict, resolution_text
+    from .dns.records import reverse_name
+    from .dns.resolver import ResolverError, resolve
+    from .sim.query import QueryError
+
+    qtype = _qtype(args.qtype)
+    asks = [(n, qtype) for n in args.names]
+    for ip in args.reverse:
+        try:
+            asks.append((reverse_name(ip), "PTR"))
+        except ValueError:
+            raise QueryError(f"-x {ip}: not an IP address") from None
+    if not asks:
+        raise _Usage("give at least one NAME (or -x IP)")
+    for n, _ in asks:
+        if (why := _name_problem(n)):
+            raise QueryError(f'"{n}" is not a domain name: {why}')
+    zone = _zone(_load(args.files, args.output))
+    out = []
+    for n, t in asks:
+        try:
+            out.append(resolve(zone, zone.cluster, args.pod, n, t))
+        except ResolverError as e:
+            raise QueryError(str(e)) from None
+    _emit([resolution_dict(r) for r in out], args.output, "\n\n".join(resolution_text(r) for r in out))
+    return 0
+
+
+def _qtype(text: str) -> str:
+    """A query type by name (A, SRV, ...), as dnspython knows them; TYPE123 too."""
+    import dns.rdatatype
+
+    from .sim.query import QueryError
+
+    try:
+        return dns.rdatatype.to_text(dns.rdatatype.from_text(text))
+    except Exception:
+        raise QueryError(f'--type {text}: not a DNS query type (A, AAAA, SRV, PTR, CNAME, TXT, ANY, NS, SOA, ...)') from None
+
+
+def _name_problem(name: str) -> str:
+    if not name or name in (".",):
+        return "empty" if not name else ""
+    labels = name.rstrip(".").split(".")
+    if any(not label for label in labels):
+        return "an empty label (two dots in a row)"
+    if any(len(label) > 63 for label in labels):
+        return "a label longer than 63 characters"
+    if len(name.rstrip(".")) > 253:
+        return "longer than 253 characters"
+    return ""
+
+
+def cmd_serve_dns(args) -> int:
+    from .dns.server import DnsServer, parse_listen
+    from .sim.query import QueryError
+
+    try:
+        host, port = parse_listen(args.listen)
+    except ValueError as e:
+        raise _Usage(f"--listen {args.listen}: {e}") from None
+    loaded = _load(args.files)
+    try:
+        server = DnsServer(None, host, port)
+    except OSError as e:
+        raise QueryError(f"cannot listen on {args.listen}: {e.strerror or e}") from None
+    try:
+        zone = _zone(loaded)
+        server.zone = zone
+        return server.run_forever(f"serving the DNS of topology {loaded.topology.name} ({zone.corefile.source}) on udp and tcp "
+                                  f"{args.listen}; ask it with: dig @{host} -p {server.port} kubernetes.default.svc.{zone.domain}")
+    finally:
+        server.close()
+
+
 class _Usage(Exception):
     pass
 
@@ -289,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables,
-                    "ipvs": cmd_ipvs}
+                    "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns}
         return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)

@@ -353,7 +353,7 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
     pod, svc = pods[0], svcs[0]
     pod2 = pods[1] if len(pods) > 1 else None
     svc2 = svcs[1] if len(svcs) > 1 else None
-    if (pod2 is None) != (svc2 is None) or (pod2 is not None and pod2.version != svc2.version) or pod.version != svc.version:
+    if pod.version != svc.version or (pod2 is not None and (svc2 is None or pod2.version != svc2.version)):
         f.error("serviceCIDR", f"the pod CIDRs ({', '.join(map(str, pods))}) and service CIDRs ({', '.join(map(str, svcs))}) "
                                "must cover the same IP families in the same order")
         pod2 = svc2 = None
@@ -363,9 +363,14 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
     if pod2 is not None and svc2 is not None and pod2.overlaps(svc2):
         f.error("serviceCIDR", f"the service CIDR {svc2} overlaps the pod CIDR {pod2}")
     dns_ip = None
-    dns = f.sub("dns", ("clusterIP",))
+    upstream_records: tuple = ()
+    upstream_servers: tuple = ()
+    dns = f.sub("dns", ("clusterIP", "upstream"))
     if dns is not None:
         dns_ip = dns.parse("clusterIP", parse_ip)
+        up = dns.sub("upstream", ("records", "nameservers"))
+        if up is not None:
+            upstream_records, upstream_servers = _dns_upstream(up)
         dns.done()
     cni = f.get("cni", str, d.cni)
     if cni not in CNI_PLUGINS:
@@ -401,4 +406,36 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
         f.error("ipipMode", f"ipipMode is Calico's setting: the cluster's CNI plugin is {cni}")
     f.done()
     return ClusterConfig(name, domain, pod, size, svc, dns_ip, cni, mode, True, pool, mark=mark, ipip_mode=ipip,
-                         pod_cidr2=pod2, service_cidr2=svc2, node_cidr_mask_size6=size6 or 64)
+                         pod_cidr2=pod2, service_cidr2=svc2, node_cidr_mask_size6=size6 or 64,
+                         dns_upstream_records=upstream_records, dns_upstream_nameservers=upstream_servers)
+
+
+def _dns_upstream(f: Fields) -> tuple[tuple, tuple]:
+    """``cluster.dns.upstream``: zone-file ``records`` the simulated upstream answers, the nodes' ``nameservers``."""
+    from ..dns.upstream import check_records, parse_record
+
+    records, marks = [], []
+    for _, item, mark, p in f.items("records"):
+        if not isinstance(item, str):
+            f.problems.error(mark, p, "expected a zone-file line like: example.com. 300 IN A 93.184.216.34")
+            continue
+        try:
+            records.append(parse_record(item))
+            marks.append((mark, p))
+        except ValueError as e:
+            f.problems.error(mark, p, str(e))
+    for i, message in check_records(records):
+        f.problems.error(marks[i][0], marks[i][1], message)
+    servers = []
+    for _, item, mark, p in f.items("nameservers"):
+        try:
+            if not isinstance(item, str):
+                raise ValueError(f"expected an IP address, got {item!r}")
+            servers.append(parse_ip(item))
+        except ValueError as e:
+            f.problems.error(mark, p, str(e))
+    if len(servers) > 3:
+        f.error("nameservers", f"at most 3 nameservers (glibc's MAXNS), got {len(servers)}")
+        servers = servers[:3]
+    f.done()
+    return tuple(records), tuple(servers)

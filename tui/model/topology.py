@@ -205,6 +205,10 @@ class ClusterConfig:
     pod_cidr2: ipaddress.IPv6Network | None = None
     service_cidr2: ipaddress.IPv6Network | None = None
     node_cidr_mask_size6: int = 64  # kube-controller-manager --node-cidr-mask-size-ipv6
+    # cluster.dns.upstream: what CoreDNS's forward reaches (the simulated internet). Records as
+    # (absolute name, ttl, TYPE, rdata as dig prints it); nameservers are the nodes' resolv.conf servers.
+    dns_upstream_records: tuple = ()
+    dns_upstream_nameservers: tuple = ()
 
     @property
     def pod_cidrs(self) -> tuple:

@@ -44,6 +44,12 @@ def _split(key: str) -> tuple[str, str | None, str]:
     return kind, ns or None, name
 
 
+_COREDNS = {  # what the simulator adds as kubeadm's CoreDNS, and how to say so
+    ("Pod", "kube-system", "coredns"): "is a pod of kubeadm's CoreDNS Deployment, not in the file.",
+    ("Service", "kube-system", "kube-dns"): "is kubeadm's DNS Service, not in the file.",
+}
+
+
 class KubeEditingMixin:
     """Kubernetes object forms for :class:`MainScreen` (beside :class:`EditingMixin`)."""
 
@@ -133,6 +139,12 @@ class KubeEditingMixin:
                                   "Add a Node object for it, with the address and pod CIDR it has now?", "Add a Node object", "Cancel"),
                     lambda yes: self.open_kube_form("Node", None, defaults) if yes else None)
                 return True
+        implicit = _COREDNS.get((kind, ns, name.rsplit("-", 2)[0] if kind == "Pod" else name))
+        if obj is None and implicit is not None:
+            self.notify(f"{ns}/{name} {implicit} The simulator adds kubeadm's CoreDNS (Deployment kube-system/coredns, Service "
+                        "kube-system/kube-dns) when no Service holds the cluster DNS address: add your own DNS Service, or a "
+                        "kube-system/coredns Deployment, to the file to replace it.", severity="warning", timeout=8)
+            return True
         if kind == "Pod" and obj is None:
             owner = kube.pod_owner(topo, self._kube_nodes(), ns, name)
             if owner is not None and owner.kind == "Deployment":
