@@ -38,9 +38,37 @@ def verdict_line(t: Trace) -> str:
 
 def trace_text(t: Trace, title: str) -> str:
     out = [title]
+    if t.dns is not None:
+        out += [""] + dns_lines(t.dns)
     for part in (t, t.reply) if t.reply is not None else (t,):
+        if part is t and not part.hops:
+            continue  # the name did not resolve: no connection
         out += ["", "reply:"] if part is t.reply else [""]
         for i, hop in enumerate(part.hops, 1):
             out += hop_lines(i, hop, dropped_here=not part.delivered and i == len(part.hops))
         out += ["", verdict_line(part)]
     return "\n".join(out)
+
+
+def dns_lines(d) -> list[str]:
+    """The resolver's part of a trace to a name: its resolv.conf, each name tried, the query's walk."""
+    conf = "; ".join(line for line in d.resolv_conf.splitlines() if line and not line.startswith("#"))
+    out = [f"dns: {d.name} ({d.qtype}) from the pod's resolv.conf: {conf}"]
+    for i, (qname, rcode, answer) in enumerate(d.tries):
+        kept = "  <- kept" if i == d.kept else ""
+        out.append(f"  try {i + 1}  {qname} {d.qtype}: {rcode}{kept}")
+        out += [f"           {a}" for a in answer]
+    if d.why:
+        out.append(f"  why: {d.why}")
+    ex = d.exchange
+    if ex is not None:
+        out.append(f"  the query on the wire: {ex.packet.summary()}")
+        for part, label in ((ex, "query"), (ex.reply, "answer")):
+            if part is None:
+                continue
+            for i, hop in enumerate(part.hops, 1):
+                where = f"{hop.in_ or '(sent here)'} -> {hop.out or '(local)'}"
+                out.append(f"    {label} {i:>2}  {hop.node} [{hop.kind}]  {where}")
+                out += [f"               rewrite* {rw}" for rw in hop.rewrites]
+            out.append(f"    {label}: {verdict_line(part)}")
+    return out

@@ -98,6 +98,41 @@ def _pod_namespaces(cni: str, pods: list[Pod], cidr, gw, routes: list[Route], ci
     return namespaces, host_ifaces
 
 
+def _masquerade(cni: str, cluster_cidr, node_cidr) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
+    """What SNATs pods' traffic leaving the cluster to the node's address, as each plugin writes it: the
+    ip-masq-agent's chain (bridge, host-gw), flanneld's FLANNEL-POSTRTG, Calico's cali-nat-outgoing (its
+    ipsets of IP pools written as the pool's CIDR), Cilium's iptables masquerading (CILIUM_POST_nat)."""
+    c, n = cluster_cidr, node_cidr
+    if cni == "flannel":
+        chain, masq = "FLANNEL-POSTRTG", '-m comment --comment "flanneld masq"'
+        lines = [f"-A POSTROUTING {masq} -j {chain}",
+                 f"-A {chain} -m mark --mark 0x4000/0x4000 {masq} -j RETURN",
+                 f"-A {chain} -s {n} -d {c} {masq} -j RETURN",
+                 f"-A {chain} -s {c} -d {n} {masq} -j RETURN",
+                 f"-A {chain} ! -s {c} -d {n} {masq} -j RETURN",
+                 f"-A {chain} -s {c} ! -d 224.0.0.0/4 {masq} -j MASQUERADE --random-fully",
+                 f"-A {chain} ! -s {c} -d {c} {masq} -j MASQUERADE --random-fully"]
+    elif cni == "calico":
+        chain = "cali-nat-outgoing"
+        lines = ['-A POSTROUTING -m comment --comment "cali:O3lYWMrLQYEMJtB5" -j cali-POSTROUTING',
+                 '-A cali-POSTROUTING -m comment --comment "cali:Z-c7XtVd2Bq7s_hA" -j cali-nat-outgoing',
+                 f'-A {chain} -m comment --comment "cali:flqWnvo8yq4ULQLa (natOutgoing: from the IP pool, to outside every pool)" '
+                 f"-s {c} ! -d {c} -j MASQUERADE --random-fully"]
+        return tuple(replace(parse_rule(f"-t nat {x}"), text=x) for x in lines), (Policy("nat", "cali-POSTROUTING", "-"), Policy("nat", chain, "-"))
+    elif cni == "cilium":
+        chain = "CILIUM_POST_nat"
+        lines = [f'-A POSTROUTING -m comment --comment "cilium-feeder: CILIUM_POST_nat" -j {chain}',
+                 f'-A {chain} -s {n} ! -d {c} ! -o cilium_+ -m comment --comment "cilium masquerade non-cluster" -j MASQUERADE']
+    else:
+        chain = "IP-MASQ-AGENT"
+        lines = ['-A POSTROUTING -m comment --comment "ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic '
+                 'to our custom IP-MASQ-AGENT chain" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT',
+                 f'-A {chain} -d {c} -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN',
+                 f'-A {chain} -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" '
+                 "-j MASQUERADE"]
+    return tuple(replace(parse_rule(f"-t nat {x}"), text=x) for x in lines), (Policy("nat", chain, "-"),)
+
+
 def _ipip(mode: str, here, there) -> bool:
     """Calico's IPPool ipipMode: Always, CrossSubnet (only to a node on another subnet), or Never."""
     if mode == "Always":
@@ -178,6 +213,8 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
         if ipip:
             interfaces = interfaces + (Interface("tunl0", (ipaddress.ip_interface(f"{cidr.network_address}/32"),), "tunl0", mtu=1480, ipip=True),)
         rules, policies = _kube_proxy(cluster, n) if cni != "cilium" else ((), ())
+        masq, masq_chains = _masquerade(cni, cfg.pod_cidr, cidr)
+        rules, policies = rules + masq, policies + masq_chains
         out_hosts.append(replace(
             base, forwarding=True, role="node", interfaces=interfaces, bridges=bridges,
             namespaces=base.namespaces + tuple(namespaces), routes=tuple(routes),
@@ -186,7 +223,7 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
     lb = _load_balancer(cluster, [h for h in out_hosts if h.name in cluster.nodes], node_ip)
     if lb is not None:
         out_hosts.append(lb)
-    out_hosts, networks = _internet(out_hosts, networks, set(cluster.nodes))
+    out_hosts, networks = _internet(out_hosts, networks, set(cluster.nodes), _far_addresses(cluster))
     return replace(topo, networks=tuple(networks), hosts=tuple(out_hosts))
 
 
@@ -194,11 +231,21 @@ INTERNET = "internet"
 INTERNET_NET = ipaddress.ip_network("203.0.113.0/24")  # TEST-NET-3 (RFC 5737): an address on no real network
 
 
-def _internet(hosts: list[Host], networks: list[Network], nodes: set[str]) -> tuple[list[Host], list[Network]]:
+def _far_addresses(cluster: Cluster) -> list:
+    """Addresses out on the internet the cluster may reach: the upstream's A records and nameservers."""
+    cfg = cluster.topology.cluster
+    out = [ipaddress.ip_address(data) for _, _, rtype, data in cfg.dns_upstream_records if rtype == "A"]  # (name, ttl, type, rdata)
+    out += list(cfg.dns_upstream_nameservers) or [ipaddress.ip_address("8.8.8.8")]  # a node's usual resolver
+    return list(dict.fromkeys(out))
+
+
+def _internet(hosts: list[Host], networks: list[Network], nodes: set[str], far: list | None = None) -> tuple[list[Host], list[Network]]:
     """An external client, ``internet`` (203.0.113.10), behind the nodes' default gateway: the
     topology's own gateway host gets a second interface towards it; nodes without a default route get
-    one via an implicit ``edge`` router on their network. Nothing is added when the topology has its
-    own ``internet`` host or network, or when 203.0.113.0/24 is already in use."""
+    one via an implicit ``edge`` router on their network. ``internet`` also stands for the servers out
+    there (``far``: the upstream DNS records' addresses and nameservers, when no host of the topology
+    has them), and the gateway routes what it does not know to it. Nothing is added when the topology has
+    its own ``internet`` host or network, or when 203.0.113.0/24 is already in use."""
     names = {h.name for h in hosts}
     taken = {a.ip for h in hosts for i in h.interfaces for a in i.addresses}
     if INTERNET in names or any(n.name == INTERNET for n in networks) or any(ip in INTERNET_NET for ip in taken):
@@ -212,20 +259,25 @@ def _internet(hosts: list[Host], networks: list[Network], nodes: set[str]) -> tu
     gateways = {r.via for h in node_hosts for r in h.routes if r.to == default and r.via is not None}
     owner = next((h for h in hosts if h.name not in nodes and any(a.ip in gateways for i in h.interfaces for a in i.addresses)), None)
     out = list(hosts)
+    to_internet = Route(default, ipaddress.ip_address("203.0.113.10"))
     if owner is not None:
-        out[out.index(owner)] = replace(owner, interfaces=owner.interfaces + (wan,), forwarding=True)
+        routes = owner.routes if any(r.to == default for r in owner.routes) else owner.routes + (to_internet,)
+        out[out.index(owner)] = replace(owner, interfaces=owner.interfaces + (wan,), forwarding=True, routes=routes)
     else:
         net = first.addresses[0].network
         free = next((ip for ip in net.hosts() if ip not in taken), None)
         if free is None or "edge" in names:
             return hosts, networks
         edge = Host("edge", (Interface("eth0", (ipaddress.ip_interface(f"{free}/{net.prefixlen}"),), first.network), wan),
-                    forwarding=True, role="router")
+                    routes=(to_internet,), forwarding=True, role="router")
         out = [replace(h, routes=h.routes + (Route(default, free),))
                if h.name in nodes and not any(r.to == default for r in h.routes) else h for h in out]
         out.append(edge)
-    out.append(Host(INTERNET, (Interface("eth0", (ipaddress.ip_interface("203.0.113.10/24"),), INTERNET),),
-                    routes=(Route(default, ipaddress.ip_address("203.0.113.1")),), role="external"))
+    far = [ip for ip in far or () if ip.version == 4 and ip not in taken and not ip.is_private]
+    ifaces = (Interface("eth0", (ipaddress.ip_interface("203.0.113.10/24"),), INTERNET),)
+    if far:  # the servers out there: addresses of the internet host's own, behind it
+        ifaces += (Interface("far0", tuple(ipaddress.ip_interface(f"{ip}/32") for ip in far)),)
+    out.append(Host(INTERNET, ifaces, routes=(Route(default, ipaddress.ip_address("203.0.113.1")),), role="external"))
     return out, networks + [Network(INTERNET, INTERNET_NET)]
 
 

@@ -101,11 +101,12 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
         n, neg = neg, False
         return n
 
-    negatable = {"-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o", "--out-interface", "-p", "--protocol", "--mark"}
+    negatable = {"-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o", "--out-interface", "-p", "--protocol", "--mark",
+                 "--dst-type"}
     while i < len(args):
         a = args[i]
         if neg and a not in negatable:
-            raise RuleError(f'"! {a}": negation is simulated only for -s, -d, -i, -o, -p and --mark')
+            raise RuleError(f'"! {a}": negation is simulated only for -s, -d, -i, -o, -p, --mark and --dst-type')
         if a == "!":
             neg = True
         elif a in ("-t", "--table"):
@@ -171,6 +172,8 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
             f["set_mark"] = (_markmask(val())[0], 0)
         elif a in ("--dst-type", "--src-type"):
             key = "dst_type" if a == "--dst-type" else "src_type"
+            if a == "--dst-type":
+                f["dst_type_neg"] = negated()
             f[key] = val().upper()
             if f[key] != "LOCAL":
                 raise RuleError(f"only {a} LOCAL is simulated")
@@ -282,7 +285,7 @@ def format_rule(r: Rule) -> str:
     if r.comment:
         out.append(f'-m comment --comment "{r.comment}"')
     if r.src_type or r.dst_type:
-        out.append("-m addrtype" + (f" --src-type {r.src_type}" if r.src_type else "") + (f" --dst-type {r.dst_type}" if r.dst_type else ""))
+        out.append("-m addrtype" + (f" --src-type {r.src_type}" if r.src_type else "") + (f" {'! ' if r.dst_type_neg else ''}--dst-type {r.dst_type}" if r.dst_type else ""))
     if r.recent_cmd:
         out.append(_recent(r))
     if r.proto and (r.sport or r.dport):

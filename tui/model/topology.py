@@ -111,6 +111,7 @@ class Rule:
     recent_mask: IPAddress | None = None  # -m recent --mask (None: all ones)
     recent_dest: bool = False  # -m recent --rdest: remember the destination (default --rsource: the source)
     mark: Mark = _mark()
+    dst_type_neg: bool = False  # -m addrtype ! --dst-type
     family: int | None = None  # 4 for iptables' rules, 6 for ip6tables' (None: written for both, as a topology's own)
 
 

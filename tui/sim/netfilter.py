@@ -115,7 +115,7 @@ def matches(r: Rule, pkt: Packet, ctx: MatchContext, mark: int) -> bool:
         return False
     if r.mark_match is not None and ((mark & r.mark_match[1]) == r.mark_match[0]) == r.mark_neg:
         return False
-    if r.dst_type is not None and r.dst_type == "LOCAL" and not ctx.is_local(pkt.dst):
+    if r.dst_type is not None and r.dst_type == "LOCAL" and ctx.is_local(pkt.dst) == r.dst_type_neg:
         return False
     if r.src_type is not None and r.src_type == "LOCAL" and (pkt.src is None or not ctx.is_local(pkt.src)):
         return False

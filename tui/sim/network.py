@@ -117,6 +117,18 @@ class Network:
     bpf_lb: dict | None = None  # Cilium's eBPF service map (tui.k8s.cilium.service_map) when it replaces kube-proxy
     listeners: dict = field(default_factory=dict)  # namespace -> {(proto, port)} where that is known (pods' containerPorts)
     _graph: object = field(default=None, repr=False)
+    _zone: object = field(default=None, repr=False)
+
+    def dns_zone(self):
+        """The cluster's DNS as CoreDNS serves it (:class:`tui.dns.zone.Zone`), built once, from the same
+        cluster as the data path; None without a cluster. Raises DnsConfigError for a Corefile CoreDNS refuses."""
+        if self.cluster is None:
+            return None
+        if self._zone is None:
+            from ..dns.zone import build  # only what asks a name pays for the DNS
+
+            self._zone = build(self.cluster.topology, self.cluster)
+        return self._zone
 
     @property
     def graph(self):

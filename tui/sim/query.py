@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from ..model.topology import IPAddress
 from .network import NetNS, Network
 from .packet import EPHEMERAL_PORT, Packet
 from .routing import REJECT_TYPES, route_n_rows, select_source
-from .trace import Trace, Walker
+from .trace import DnsStep, Trace, Walker
 
 
 class QueryError(ValueError):
@@ -114,13 +115,72 @@ def _service(net: Network, name: str, port: int | None) -> Endpoint:
     return Endpoint(None, svc.cluster_ip, port)
 
 
+_DNS_NAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
+
+
+def _by_name(net: Network, src_ns: str, text: str, qtype: str = "A") -> tuple[DnsStep, Endpoint | None]:
+    """A destination that is a DNS name, resolved as the source pod's resolver does it (its resolv.conf:
+    nameserver, search list, ndots), and the walk of the query it kept to the nameserver and back."""
+    from ..dns.resolver import resolve
+
+    host, port = split_port(text)
+    zone = net.dns_zone()
+    res = resolve(zone, net.cluster, src_ns, host, qtype)
+    tries = [(t.qname, t.answer.rcode, [r.text() for r in t.answer.answer]) for t in res.tries]
+    final = res.final
+    address = next((ipaddress.ip_address(r.data) for r in final.answer if r.type == qtype), None) if res.kept is not None else None
+    why = "" if address is not None else _why_not(res)
+    step = DnsStep(host, qtype, tries, res.kept, address, why, res.conf.text() if res.conf else "")
+    last = res.tries[res.kept if res.kept is not None else -1]
+    try:
+        server = ipaddress.ip_address(last.server)
+    except ValueError:
+        server = None
+    if server is not None:  # the query on the wire: UDP to the nameserver's port 53, and its answer back
+        step.exchange = Walker(net).trace(src_ns, Packet("udp", None, server, EPHEMERAL_PORT + 1, 53), answered=True)
+    return step, (Endpoint(None, address, port) if address is not None else None)
+
+
+def _why_not(res) -> str:
+    """Why a name did not resolve: the note of the first try that says most (the pod's own namespace first)."""
+    notes = [t.answer.note for t in res.tries if t.answer.note]
+    if not notes:
+        return f"{res.final.rcode} for every name tried"
+    return next((n for n in notes if "pod" in n and "Service" in n), notes[0])
+
+
 def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None = None, ttl: int = 64,
           endpoint: str | None = None) -> Trace:
     """Trace a packet from ``src`` to ``dst``; the reply follows for TCP, SCTP and ICMP.
 
+    ``dst`` may be a DNS name when ``src`` is a pod: the trace then starts with the pod's resolver
+    (``Trace.dns``: every name tried, the query's walk to CoreDNS and back) and goes to the answer.
     ``endpoint`` (``ip:port``) makes kube-proxy's random choice pick that Service endpoint."""
     s = source(net, src)
-    d = destination(net, dst)
+    dns = None
+    try:
+        d = destination(net, dst)
+    except QueryError as e:
+        host, _ = split_port(dst)
+        pod = net.namespaces[s.ns].kind == "pod"
+        if not (net.cluster is not None and _DNS_NAME.match(host)):
+            raise
+        if not pod:
+            raise QueryError(f"{e}; as a DNS name it is resolved only from a pod, whose resolv.conf points at the cluster DNS "
+                             f"({s.ns} is not one): trace from a pod, or give an address or svc/NAME") from None
+        dns, d = _by_name(net, s.ns, dst, "AAAA" if s.ip is not None and s.ip.version == 6 else "A")
+        if d is None:
+            first = dns.exchange.packet if dns.exchange is not None else Packet("udp", None, net.topology.cluster.dns_cluster_ip,
+                                                                                   EPHEMERAL_PORT + 1, 53)
+            reason = f"DNS: {host} does not resolve ({dns.tries[-1][1]} after {len(dns.tries)} tr{'y' if len(dns.tries) == 1 else 'ies'})"
+            t = Trace("dropped", f"{reason}: {dns.why}" if dns.why else reason, [], first, s.ns)
+            t.dns = dns
+            return t
+        if dns.exchange is not None and not dns.exchange.delivered:
+            t = Trace("dropped", f"DNS: the query for {host} did not reach its nameserver: {dns.exchange.reason}", [],
+                      dns.exchange.packet, s.ns)
+            t.dns = dns
+            return t
     if port is not None and d.port is not None and port != d.port:
         raise QueryError(f"two ports given: {d.port} in the destination and {port} in --port")
     dport = d.port or port
@@ -133,6 +193,7 @@ def trace(net: Network, src: str, dst: str, proto: str = "tcp", port: int | None
     if s.ip is not None and d.ip.version != s.ip.version:
         raise QueryError(f"{s.ip} and {d.ip} are of different address families")
     result = Walker(net, endpoint).trace(s.ns, pkt)
+    result.dns = dns
     if endpoint is not None:
         dnat = [rw.split(" -> ")[1].split(" ")[0] for h in result.hops for rw in h.rewrites
                 if rw.startswith("dst ") and rw.endswith(("(DNAT)", "(eBPF socket LB)", "(eBPF NodePort DNAT)"))]

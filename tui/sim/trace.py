@@ -68,6 +68,7 @@ class Trace:
     source: str
     delivered_to: str | None = None
     reply: Trace | None = None
+    dns: DnsStep | None = None  # when the destination was a name: how the pod's resolver found the address
 
     @property
     def delivered(self) -> bool:
@@ -82,6 +83,34 @@ class Trace:
             "packet": self.packet.to_dict(),
             "hops": [h.to_dict() for h in self.hops],
             "reply": self.reply.to_dict() if self.reply is not None else None,
+            "dns": self.dns.to_dict() if self.dns is not None else None,
+        }
+
+
+@dataclass
+class DnsStep:
+    """A name resolved before the connection: the resolver's tries (``tui.dns.resolver.Resolution``) and
+    the walk of the query it kept, from the pod to its nameserver and back (``exchange``)."""
+
+    name: str
+    qtype: str
+    tries: list[tuple[str, str, list[str]]]  # (name asked, rcode, answer records as zone-file lines)
+    kept: int | None
+    address: IPAddress | None  # what the connection goes to; None: the name did not resolve
+    why: str  # when it did not resolve: why, and what would make it resolve
+    resolv_conf: str
+    exchange: Trace | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "qtype": self.qtype,
+            "tries": [{"qname": q, "rcode": rc, "answer": list(ans)} for q, rc, ans in self.tries],
+            "kept": self.kept,
+            "address": str(self.address) if self.address is not None else None,
+            "why": self.why,
+            "resolv_conf": self.resolv_conf,
+            "exchange": self.exchange.to_dict() if self.exchange is not None else None,
         }
 
 
@@ -114,10 +143,11 @@ class Walker:
         self.recent: dict[str, dict] = {}  # per namespace: iptables -m recent lists (session affinity), kept between walks
 
     # -- public -----------------------------------------------------------
-    def trace(self, source: str, pkt: Packet, reply: bool = True) -> Trace:
-        """Send ``pkt`` from namespace ``source``; follow the reply back if there is one."""
+    def trace(self, source: str, pkt: Packet, reply: bool = True, answered: bool = False) -> Trace:
+        """Send ``pkt`` from namespace ``source``; follow the reply back if there is one (for UDP only
+        when ``answered``: a request such as a DNS query that the server answers)."""
         fwd = self._walk(source, pkt)
-        if reply and fwd.delivered and pkt.proto in REPLY_PROTOCOLS and fwd.delivered_to:
+        if reply and fwd.delivered and (pkt.proto in REPLY_PROTOCOLS or answered) and fwd.delivered_to:
             final = fwd.hops[-1].packet
             answer = Packet(final.proto, final.dst, final.src, final.dport, final.sport)
             fwd.reply = self._walk(fwd.delivered_to, answer)

@@ -61,14 +61,25 @@ class TracePane(VerticalScroll):
 
     # -- state ------------------------------------------------------------
     @property
-    def rows(self) -> list[tuple[str, int, Hop]]:
-        """Every hop in playing order: ("request"|"reply", number, hop)."""
+    def parts(self) -> list[tuple[str, Trace]]:
+        """The walks in playing order: the DNS query and its answer (a trace to a name), the packet, its reply."""
         if self.trace is None:
             return []
-        out = [("request", i + 1, h) for i, h in enumerate(self.trace.hops)]
+        out = []
+        ex = self.trace.dns.exchange if self.trace.dns is not None else None
+        if ex is not None:
+            out.append(("dns query", ex))
+            if ex.reply is not None:
+                out.append(("dns answer", ex.reply))
+        out.append(("request", self.trace))
         if self.trace.reply is not None:
-            out += [("reply", i + 1, h) for i, h in enumerate(self.trace.reply.hops)]
-        return out
+            out.append(("reply", self.trace.reply))
+        return [(label, t) for label, t in out if t.hops]
+
+    @property
+    def rows(self) -> list[tuple[str, int, Hop]]:
+        """Every hop in playing order: (part, number, hop), part as in :attr:`parts`."""
+        return [(label, i + 1, h) for label, t in self.parts for i, h in enumerate(t.hops)]
 
     @property
     def speed(self) -> float:
@@ -154,14 +165,23 @@ class TracePane(VerticalScroll):
         state = "▶ playing" if self.playing else "❚❚ paused"
         self.border_subtitle = f"{state} · hop {self.step + 1}/{len(rows)} · {self.speed:g}s/hop"
         t.append(self.title_line + "\n", style="bold")
-        n_fwd = len(self.trace.hops)
+        parts = dict(self.parts)
+        order = [label for label, _ in self.parts]
+        if self.trace.dns is not None:
+            t.append_text(self._dns_text(self.trace.dns))
         for k, (part, num, hop) in enumerate(rows[: self.step + 1]):
-            if part == "reply" and num == 1:
-                t.append_text(self._verdict(self.trace))
-                t.append("reply\n", style="bold underline")
+            if num == 1 and order.index(part) > 0:
+                before = order[order.index(part) - 1]
+                t.append_text(self._verdict(parts[before], "" if before == "request" else f"{before}: "))
+                if part == "request" and self.trace.dns is not None:
+                    t.append(f"then the connection to {self.trace.dns.address}\n", style="bold underline")
+                elif part != "request":
+                    t.append(f"{part}\n", style="bold underline")
+            elif num == 1 and part == "dns query":
+                t.append("dns query\n", style="bold underline")
             current = k == self.step
             marker = "▸" if current else " "
-            trace = self.trace if part == "request" else self.trace.reply
+            trace = parts[part]
             last = trace is not None and hop is trace.hops[-1]
             end = "✗ dropped" if last and not trace.delivered else "local"
             where = f"{hop.in_ or 'sent'} → {hop.out or end}"
@@ -186,14 +206,31 @@ class TracePane(VerticalScroll):
                 t.append("\n")
                 if hop.encapsulated is not None:
                     t.append("      inner  ", style="grey62")
-                    t.append(hop.encapsulated.summary() + " (inside VXLAN)\n", style="magenta")
-        if self.step == len(rows) - 1:
-            if self.step < n_fwd:
+                    t.append(hop.encapsulated.summary() + " (inside the tunnel)\n", style="magenta")
+        if not rows or self.step == len(rows) - 1:
+            last = rows[-1][0] if rows else "request"
+            t.append_text(self._verdict(parts.get(last, self.trace), "" if last == "request" else f"{last}: "))
+            if last != "request" and not self.trace.hops:  # the name did not resolve: no connection
                 t.append_text(self._verdict(self.trace))
-            elif self.trace.reply is not None:
-                t.append_text(self._verdict(self.trace.reply, "reply "))
         self.update(t)
         self.post_message(self.Stepped(self.path()))
+
+    @staticmethod
+    def _dns_text(d) -> Text:
+        """The resolver's tries for a trace to a name, each with its answer; the kept one marked."""
+        t = Text()
+        t.append(f"dns {d.name} ({d.qtype}): ", style="bold")
+        conf = [line for line in d.resolv_conf.splitlines() if line and not line.startswith("#")]
+        t.append("; ".join(conf) + "\n", style="grey62")
+        for i, (qname, rcode, answer) in enumerate(d.tries):
+            kept = i == d.kept
+            t.append(f"  {'✓' if kept else '·'} {qname} ", style="bold" if kept else "")
+            t.append(rcode + ("  (kept)" if kept else "") + "\n", style="green" if rcode == "NOERROR" and answer else "yellow")
+            for a in answer:
+                t.append(f"      {a}\n", style="cyan")
+        if d.why:
+            t.append(f"  why: {d.why}\n", style="yellow")
+        return t
 
     @staticmethod
     def _verdict(trace: Trace, prefix: str = "") -> Text:
