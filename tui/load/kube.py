@@ -148,7 +148,7 @@ def _field_marks(m: YMap) -> dict:
     """Where the fields the cluster checks were written, to locate their errors."""
     out = {}
     for section, key in (("spec", "clusterIP"), ("spec", "podCIDR"), ("status", "podIP"), ("spec", "ipFamilyPolicy"), ("spec", "clusterIPs"),
-                         ("metadata", "namespace")):
+                         ("metadata", "namespace"), ("data", "Corefile")):
         sec = m.get(section)
         if isinstance(sec, YMap) and key in sec:
             out[f"{section}.{key}"] = sec.vmark(key)

@@ -47,6 +47,7 @@ def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
     docs: list[TopologyDoc] = []
     objects: list[tuple[KubeObject, str]] = []  # with the path of the document, for a List's items
     files = expand(paths)
+    sources: dict[str, bytes | str] = {}
     for file in files:
         if texts is not None and file in texts:
             data: bytes | str = texts[file]
@@ -57,6 +58,7 @@ def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
             except OSError as e:
                 problems.error(Mark(file, 1, 1), "file", f"cannot read: {e.strerror or e}")
                 continue
+        sources[file] = data
         try:
             documents = read_documents(data, file)
         except SourceError as e:
@@ -65,8 +67,32 @@ def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
         for value, mark in documents:
             _document(value, mark, "", problems, docs, objects)
     topo = _assemble(docs, objects, files, problems)
+    _check_corefile(topo, sources, problems)
     problems.raise_if_errors()
     return Loaded(topo, problems.warnings + problems.notes())
+
+
+def _check_corefile(topo: Topology, sources: dict, problems: Problems) -> None:
+    """CoreDNS's own configuration (ConfigMap kube-system/coredns, key Corefile): what CoreDNS would refuse
+    to start with is an error located at the Corefile's line in the file."""
+    cm = next((o for o in topo.objects if o.kind == "ConfigMap" and o.namespace == "kube-system" and o.name == "coredns"), None)
+    text = ((cm.body.get("data") or {}).get("Corefile") if cm is not None else None)
+    if not isinstance(text, str):
+        return
+    from ..dns.corefile import CorefileError, parse
+
+    try:
+        parse(text)
+    except CorefileError as e:
+        start = cm.mark_of("data.Corefile")
+        mark = start
+        data = sources.get(start.file)
+        if data is not None and start is not cm.mark:
+            lines = (data.decode("utf-8", "replace") if isinstance(data, bytes) else data).splitlines()
+            i = start.line - 1 + e.line  # a block scalar (Corefile: |) starts on the line after its indicator
+            if 0 <= i < len(lines) and lines[i].strip():
+                mark = Mark(start.file, i + 1, len(lines[i]) - len(lines[i].lstrip()) + 1)
+        problems.error(mark, "data.Corefile", f"CoreDNS would not start: {e}")
 
 
 def _document(value, mark: Mark, path: str, problems: Problems, docs: list, objects: list) -> None:
