@@ -78,9 +78,10 @@ async def test_route_format_toggle_and_lookup(workdir):
     app = app_for("02-router-gateway.yaml")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("r")
+        await pilot.press("n")  # r resolves names now: the route -n toggle moved to n, its binding id kept
         assert "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface" in routes_text(app)
-        await pilot.press("r", "l", *"8.8.8.8")
+        assert next(b for b in MainScreen.BINDINGS if b.id == "route-format").key == "n"
+        await pilot.press("n", "l", *"8.8.8.8")
         await pilot.pause()
         text = routes_text(app)
         assert "8.8.8.8 via 192.168.1.1 dev wlp0s20f3 src 192.168.1.10" in text
@@ -292,7 +293,7 @@ async def test_survives_resizing(workdir, size):
         await pilot.pause()
         await pilot.resize_terminal(*size)
         await pilot.pause()
-        await pilot.press("t", "escape", "down", "r")
+        await pilot.press("t", "escape", "down", "n")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
 
@@ -640,3 +641,218 @@ async def test_iptables_and_ipvs_of_a_node(workdir):
         await pilot.press("v", "escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+
+
+# -- DNS: the records pane and the resolve form ------------------------------------------
+BAD_COREFILE = ("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: coredns, namespace: kube-system}\n"
+                "data:\n  Corefile: |\n    .:53 {\n        kubernetes cluster.local {\n            pods always\n        }\n    }\n")
+
+
+def dns_rows(app) -> list[tuple[str, str, str, str]]:
+    """The DNS pane's table as (name, type, ttl, data), names and data unwrapped as the zone file writes them."""
+    import re
+
+    table = app.screen.query_one("#dns-records")
+    # a cell wraps at a space, or after a dot of a long name
+    return [tuple(re.sub(r"(?<=[^.])\n", " ", str(c)).replace("\n", "") for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def resolve_text(app) -> str:
+    """The resolve form's result as the terminal shows it, its lines joined by single spaces."""
+    import io
+
+    from rich.console import Console
+
+    from tui.app.forms.resolve import resolution_view
+
+    console = Console(width=100, file=io.StringIO(), record=True)
+    console.print(resolution_view(app.screen.asked))
+    return " ".join(console.export_text().split())
+
+
+async def focus_dns(pilot):
+    await pilot.press("tab", "tab", "tab")  # tree, Routes, the route lookup, the DNS records
+    await pilot.pause()
+    assert pilot.app.focused.id == "dns-records"
+
+
+async def resolve_in_form(pilot, name, pod="", qtype=""):
+    await pilot.press("r")
+    await pilot.pause()
+    assert pilot.app.screen.id == "resolve-form"
+    await pilot.press("ctrl+u", *name, "tab", "ctrl+u", *(qtype or "A"), "tab", "ctrl+u", *pod, "enter")  # over the last request
+    await pilot.pause()
+
+
+async def test_dns_pane_lists_every_record_and_filters_when_it_has_the_focus(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one("#dns")
+        zone = app.screen.net.dns_zone()
+        rows = dns_rows(app)
+        assert len(rows) == len(zone.records()) and pane.border_subtitle.startswith(f"{len(rows)} records")
+        assert rows[0][:3] == ("@", "SOA", "30")  # in zone.records()'s order, relative to $ORIGIN cluster.local.
+        assert ("web.default.svc", "A", "30", "10.96.0.20") in rows
+        assert ("_http._tcp.web.default.svc", "SRV", "30", "0 100 80 web.default.svc") in rows
+        assert ("20.0.96.10.in-addr.arpa.", "PTR", "30", "web.default.svc") in rows
+        head = str(pane.query_one("#dns-head").render())
+        assert "cluster.local." in head and "kube-system/kube-dns 10.96.0.10" in head
+        await focus_dns(pilot)
+        await pilot.press("slash", *"web srv")
+        await pilot.pause()
+        assert app.focused.id == "dns-filter"
+        assert not app.screen.query_one("#filter").has_class("visible")  # not the tree's filter
+        assert dns_rows(app) == [("_http._tcp.web.default.svc", "SRV", "30", "0 100 80 web.default.svc")]
+        assert pane.border_subtitle.startswith(f"1 of {len(rows)} records")
+        await pilot.press("enter", "down")
+        await pilot.pause()
+        assert app.focused.id == "dns-records"
+        full = str(pane.query_one("#dns-full").render())
+        assert full == "_http._tcp.web.default.svc.cluster.local. 30 IN SRV 0 100 80 web.default.svc.cluster.local."
+        await pilot.press("escape")  # clears the records' filter, stays in the pane
+        await pilot.pause()
+        assert len(dns_rows(app)) == len(rows) and app.focused.id == "dns-records"
+        await pilot.press("escape")  # then back to the tree, whose / is its own filter
+        await pilot.pause()
+        assert isinstance(app.focused, TopologyTree)
+        await pilot.press("slash", *"web")
+        await pilot.pause()
+        assert app.focused.id == "filter" and len(dns_rows(app)) == len(rows)
+
+
+async def test_resolve_from_a_pod_walks_its_search_list(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await resolve_in_form(pilot, "web.default", "default/client")
+        res = app.screen.asked.resolution
+        assert [t.qname for t in res.tries] == ["web.default.default.svc.cluster.local.", "web.default.svc.cluster.local."]
+        assert [t.answer.rcode for t in res.tries] == ["NXDOMAIN", "NOERROR"] and res.kept == 1
+        text = resolve_text(app)
+        assert "search default.svc.cluster.local svc.cluster.local cluster.local" in text and "options ndots:5" in text
+        assert "fewer than ndots:5: the search list first" in text
+        assert "web.default.svc.cluster.local. 30 IN A 10.96.0.20" in text and "✔ kept" in text
+        assert "try 2, with search domain svc.cluster.local" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.resolve_request == {"name": "web.default", "type": "A", "pod": "default/client"}
+        await pilot.press("r")  # the last request again, already answered
+        await pilot.pause()
+        assert app.screen.asked.resolution.kept == 1
+
+
+async def test_resolve_a_pod_name_says_why_it_does_not_resolve(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await resolve_in_form(pilot, "web-b", "default/client")
+        res = app.screen.asked.resolution
+        assert res.final.rcode == "NXDOMAIN" and res.kept is None and len(res.tries) == 4
+        text = resolve_text(app)
+        assert "web-b does not resolve: NXDOMAIN for every name tried" in text
+        # the telling try is the Service-shaped name in the pod's namespace, not the last (upstream) one
+        assert ('Why (try 1, web-b.default.svc.cluster.local.): no Service "web-b" in namespace "default": there is a pod named web-b, '
+                "but a pod gets no <pod>.<namespace>.svc name") in text
+
+
+async def test_resolve_form_errors_and_reverse_lookup(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await resolve_in_form(pilot, "web", "client2", qtype="MX")
+        assert app.screen.asked is None
+        assert 'no pod "default/client2" (did you mean "default/client"?)' in error(app, "pod")
+        assert '"MX" is not a query type here' in error(app, "type")
+        await pilot.press("escape")
+        await resolve_in_form(pilot, "10.96.0.20")
+        res = app.screen.asked.resolution
+        assert res.qtype == "PTR" and [r.text() for r in res.final.answer] == ["20.0.96.10.in-addr.arpa. 30 IN PTR web.default.svc.cluster.local."]
+
+
+async def test_a_new_service_appears_in_the_dns_records_and_undo_removes_it(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before = len(dns_rows(app))
+        await add(pilot, "Service")
+        await pilot.press("tab", *"api", "tab", "tab", *"app=web", "tab", *"http:80->http", "enter")
+        await pilot.pause()
+        svc = next(s for s in app.screen.net.cluster.services if s.key == "default/api")
+        rows = dns_rows(app)
+        assert ("api.default.svc", "A", "30", str(svc.cluster_ip)) in rows
+        assert ("_http._tcp.api.default.svc", "SRV", "30", "0 100 80 api.default.svc") in rows
+        assert len(rows) > before
+        await resolve_in_form(pilot, "api", "default/client")
+        assert [r.data for r in app.screen.asked.resolution.final.answer] == [str(svc.cluster_ip)]
+        await pilot.press("escape", "ctrl+z")
+        await pilot.pause()
+        assert len(dns_rows(app)) == before and not any(r[0].startswith("api.") for r in dns_rows(app))
+
+
+async def test_resolve_needs_a_cluster_and_help_lists_the_dns_keys(workdir):
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.check_action("resolve", ()) is None  # shown disabled: no cluster, no cluster DNS
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert "No cluster DNS" in str(app.screen.query_one("#dns-head").render())
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = [(k, d) for k, d in app.screen.bindings_list] + [r for _, rows in app.screen.sections for r in rows]
+        assert ("r", "Resolve") in rows and ("n", "route -n") in rows
+        assert [t for t, _ in app.screen.sections] == ["In the DNS pane"] and app.screen.sections[0][1][0][0] == "/"
+
+
+async def test_a_corefile_coredns_refuses_is_an_error_in_the_pane(workdir, monkeypatch):
+    # The loader refuses such a Corefile (a located error, as `kubenet-tui check` gives); past it, the zone
+    # still raises DnsConfigError, and the pane shows it rather than crash.
+    import tui.load.loader
+
+    (workdir / "bad-corefile.yaml").write_text((workdir / "04-two-node-cluster.yaml").read_text() + BAD_COREFILE)
+    monkeypatch.setattr(tui.load.loader, "_check_corefile", lambda *args: None)
+    app = app_for("bad-corefile.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        head = str(app.screen.query_one("#dns-head").render())
+        assert "CoreDNS refuses this Corefile" in head and "wrong value for pods: always" in head
+        assert dns_rows(app) == [] and "error" in app.screen.query_one("#dns").border_subtitle
+        await resolve_in_form(pilot, "web")
+        assert "CoreDNS would not start" in str(app.screen.query_one("#form-error").render())
+
+
+async def test_a_trace_to_a_name_plays_the_dns_exchange_first(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"default/client", "tab", *"web", "enter")
+        await pilot.pause()
+        pane = app.screen.query_one(TracePane)
+        assert pane.trace is not None and pane.trace.dns is not None and pane.trace.delivered
+        labels = [label for label, _ in pane.parts]
+        assert labels == ["dns query", "dns answer", "request", "reply"]
+        assert pane.rows[0][0] == "dns query" and pane.rows[0][2].node == "default/client"
+        for _ in range(len(pane.rows)):
+            await pilot.press("right")
+        text = str(pane.query_one("#trace-body").render())
+        assert "✓ web.default.svc.cluster.local. NOERROR  (kept)" in text
+        assert text.index("dns query DELIVERED to kube-system/coredns-") < text.index("then the connection to 10.96.0.20")
+
+
+async def test_a_name_that_does_not_resolve_is_dropped_with_the_reason(workdir):
+    app = app_for("04-two-node-cluster.yaml")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"default/client", "tab", *"web-b.default", "enter")
+        await pilot.pause()
+        pane = app.screen.query_one(TracePane)
+        assert pane.trace is not None and not pane.trace.delivered and pane.trace.hops == []
+        assert "a pod gets no <pod>.<namespace>.svc name" in pane.trace.reason
+        assert [label for label, _ in pane.parts] == ["dns query", "dns answer"]

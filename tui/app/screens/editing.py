@@ -53,13 +53,14 @@ class EditingMixin:
 
     # -- trace ------------------------------------------------------------------
     def action_trace(self) -> None:
-        from ...sim.query import QueryError, destination, source
+        from ...sim.query import QueryError, destination, resolvable, source
 
         req = self.trace_request or {}
         default_src = req.get("src") or (self.selected.namespace if self.selected and self.selected.namespace else "")
         fields = [
             Field("src", "Source (host, container, namespace or its address)", default_src, "e.g. laptop", self._names()),
-            Field("dst", "Destination (name or IP, optionally :PORT)", req.get("dst", ""), "e.g. web:80 or 8.8.8.8", self._destinations()),
+            Field("dst", "Destination (name or IP, optionally :PORT; from a pod, a DNS name)", req.get("dst", ""), "e.g. web:80 or 8.8.8.8",
+                  self._destinations()),
             Field("port", "Port (tcp/udp; default 80)", str(req.get("port") or ""), "80"),
             Field("proto", "Protocol", req.get("proto", "tcp"), "tcp, udp or icmp", ["tcp", "udp", "icmp"]),
         ]
@@ -86,6 +87,8 @@ class EditingMixin:
                 try:
                     found = check(self.net, v[key].strip())
                 except QueryError as e:
+                    if key == "dst" and resolvable(self.net, v["src"].strip(), v[key].strip()):
+                        continue  # a DNS name: the trace asks the pod's resolver first
                     errors[key] = str(e)
                     continue
                 if key == "dst" and found.port is not None and port is not None and found.port != port:

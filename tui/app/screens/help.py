@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -18,6 +20,17 @@ def key_name(key: str) -> str:
     return "/".join(NAMES.get(k.strip(), k.strip()) for k in key.split(","))
 
 
+def pane_sections(screen) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The keys of the screen's panes that have keys of their own (a class with ``HELP_TITLE``), by pane."""
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    for w in screen.query("*") if screen is not None else ():
+        title = getattr(type(w), "HELP_TITLE", None)
+        if title and title not in (t for t, _ in out):
+            rows = [(b.key_display or b.key, b.tooltip or b.description) for b in type(w).BINDINGS if isinstance(b, Binding) and b.description]
+            out.append((title, rows + list(getattr(type(w), "HELP_KEYS", ()))))
+    return out
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists the bindings active where help was asked for, with what they do."""
 
@@ -28,6 +41,11 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.bindings_list = bindings
         self.help_title = title
+        try:
+            below = self.app.screen  # the screen help was asked from (this one is not pushed yet)
+        except Exception:  # noqa: BLE001 - no running app (built alone): no pane sections
+            below = None
+        self.sections = pane_sections(below)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, padding=(0, 2))
@@ -35,6 +53,11 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for key, description in self.bindings_list:
             table.add_row(key_name(key), description)
+        for title, rows in self.sections:
+            table.add_row("", "")
+            table.add_row("", Text(title, style="bold"))
+            for key, description in rows:
+                table.add_row(key_name(key), description)
         with VerticalScroll(classes="dialog"):
             yield Label(self.help_title, classes="title")
             yield Static(table)

@@ -40,9 +40,12 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         Binding("a", "add", "Add", id="add", tooltip="Add a network, host, interface, route, Docker bridge or container"),
         Binding("e", "edit", "Edit", id="edit", tooltip="Edit the selected item"),
         Binding("d,delete", "delete", "Delete", id="delete", key_display="d", tooltip="Delete the selected item"),
-        Binding("r", "route_format", "route -n", id="route-format", tooltip="Show routes as ip route or as route -n"),
+        Binding("r", "resolve", "Resolve", id="resolve",
+                tooltip="Resolve a name as the cluster DNS, or a pod's resolver, does: every search-list try and its answer"),
+        Binding("n", "route_format", "route -n", id="route-format", tooltip="Show routes as ip route or as route -n"),
         Binding("l", "lookup", "Route lookup", id="lookup", show=False, tooltip="Type an IP: the route the kernel picks lights up"),
-        Binding("slash", "filter", "Filter", id="filter", show=False, key_display="/", tooltip="Filter the tree"),
+        Binding("slash", "filter", "Filter", id="filter", show=False, key_display="/",
+                tooltip="Filter the tree, or the DNS records when the DNS pane has the focus"),
         Binding("m", "map", "Map", id="map", tooltip="The network drawn, with the trace's path"),
         Binding("i", "node_rules", "iptables", id="node-rules", tooltip="kube-proxy's rules on the selected node, as iptables-save prints them"),
         Binding("o", "open", "Open", id="open", show=False, tooltip="Open a topology file or directory"),
@@ -58,6 +61,7 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         self.net = None
         self.selected: Item | None = None
         self.trace_request: dict | None = None
+        self.resolve_request: dict | None = None
 
     @property
     def workspace(self):
@@ -92,7 +96,7 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         files = ", ".join(ws.paths) if ws.paths else "(new)"
         self.app.sub_title = files + ("  ● unsaved" if ws.dirty else "")
         self.query_one(TopologyTree).show(self.net.topology, self.net, keep=self.selected)  # with the cluster compiled in
-        self.query_one(DnsPane).show(topo)
+        self.query_one(DnsPane).show(self.net)
         self._show_routes()
         if self.trace_request is not None:
             self.run_trace(self.trace_request, keep_step=True)
@@ -146,6 +150,8 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
             return True if self.workspace.undo_stack else None
         if action in ("redo",):
             return True if self.workspace.redo_stack else None
+        if action == "resolve":
+            return False if typing else (True if self.net is not None and self.net.cluster is not None else None)
         if typing and action in ("trace", "add", "route_format", "lookup", "filter", "map", "open", "save_as", "expand"):
             return False
         return True
@@ -171,6 +177,10 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         self.query_one("#lookup", Input).focus()
 
     def action_filter(self) -> None:
+        dns = self.query_one(DnsPane)
+        if dns.has_focus_within:  # the focused pane decides what / filters (from the command palette too)
+            dns.action_filter()
+            return
         box = self.query_one("#filter", Input)
         box.add_class("visible")
         box.focus()
@@ -190,6 +200,19 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
             box.remove_class("visible")
             self.query_one(TopologyTree).set_filter("")
         self.query_one(TopologyTree).focus()
+
+    def action_resolve(self) -> None:
+        from ..forms.resolve import ResolveScreen
+
+        request = dict(self.resolve_request or {})
+        pod = self.selected.name if self.selected is not None and self.selected.kind == "namespace" else None
+        if pod is not None and self.net.cluster is not None and any(f"{p.namespace}/{p.name}" == pod for p in self.net.cluster.pods):
+            request["pod"] = pod  # the pod selected in the tree asks
+        self.app.push_screen(ResolveScreen(self.net, request), self._resolved)
+
+    def _resolved(self, request: dict | None) -> None:
+        if request is not None:
+            self.resolve_request = request
 
     def action_map(self) -> None:
         from .map import MapScreen

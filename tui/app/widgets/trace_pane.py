@@ -172,7 +172,7 @@ class TracePane(VerticalScroll):
         for k, (part, num, hop) in enumerate(rows[: self.step + 1]):
             if num == 1 and order.index(part) > 0:
                 before = order[order.index(part) - 1]
-                t.append_text(self._verdict(parts[before], "" if before == "request" else f"{before}: "))
+                t.append_text(self._verdict(parts[before], "" if before == "request" else f"{before} "))
                 if part == "request" and self.trace.dns is not None:
                     t.append(f"then the connection to {self.trace.dns.address}\n", style="bold underline")
                 elif part != "request":
@@ -209,7 +209,7 @@ class TracePane(VerticalScroll):
                     t.append(hop.encapsulated.summary() + " (inside the tunnel)\n", style="magenta")
         if not rows or self.step == len(rows) - 1:
             last = rows[-1][0] if rows else "request"
-            t.append_text(self._verdict(parts.get(last, self.trace), "" if last == "request" else f"{last}: "))
+            t.append_text(self._verdict(parts.get(last, self.trace), "" if last == "request" else f"{last} "))
             if last != "request" and not self.trace.hops:  # the name did not resolve: no connection
                 t.append_text(self._verdict(self.trace))
         self.update(t)
