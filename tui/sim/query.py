@@ -118,6 +118,17 @@ def _service(net: Network, name: str, port: int | None) -> Endpoint:
 _DNS_NAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
 
 
+def resolvable(net: Network, src: str, dst: str) -> bool:
+    """Whether a trace from ``src`` to ``dst`` would resolve ``dst`` as a DNS name: a pod's resolver, a
+    cluster, a name that is no host, container or pod of the simulation."""
+    try:
+        ns = namespace(net, src)
+    except QueryError:
+        return False
+    host, _ = split_port(dst)
+    return ns.kind == "pod" and net.cluster is not None and bool(_DNS_NAME.match(host))
+
+
 def _by_name(net: Network, src_ns: str, text: str, qtype: str = "A") -> tuple[DnsStep, Endpoint | None]:
     """A destination that is a DNS name, resolved as the source pod's resolver does it (its resolv.conf:
     nameserver, search list, ndots), and the walk of the query it kept to the nameserver and back."""
