@@ -91,13 +91,17 @@ def render(query: dns.message.Message, answer: Answer, max_size: int) -> bytes:
     truncated = False
     for section, rrs in ((dns.renderer.ANSWER, answer.answer), (dns.renderer.AUTHORITY, answer.authority),
                          (dns.renderer.ADDITIONAL, answer.additional)):
+        full = False
         for rec in rrs:
             try:
                 r.add_rrset(section, _rrset(rec))
             except dns.exception.TooBig:
-                truncated = True
+                full = True
                 break
-        if truncated:
+        if full:
+            # Additional records are optional: leaving some out does not set TC (RFC 2181 9, as miekg/dns's
+            # Truncate, which CoreDNS uses, does); an answer or authority that does not fit does.
+            truncated = section != dns.renderer.ADDITIONAL
             break
     r.release_reserved()
     if resp.opt is not None:
