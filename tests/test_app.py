@@ -652,7 +652,10 @@ def dns_rows(app) -> list[tuple[str, str, str, str]]:
     """The DNS pane's table as (name, type, ttl, data), names and data unwrapped as the zone file writes them."""
     import re
 
-    table = app.screen.query_one("#dns-records")
+    found = app.screen.query("#dns-records")  # the table is mounted with the first cluster zone
+    if not found:
+        return []
+    table = found.first()
     # a cell wraps at a space, or after a dot of a long name
     return [tuple(re.sub(r"(?<=[^.])\n", " ", str(c)).replace("\n", "") for c in table.get_row_at(i)) for i in range(table.row_count)]
 

@@ -406,3 +406,24 @@ def test_external_traffic_policy_cluster_masquerades_nodeport_clients():
     node2 = next(h for h in t.hops if h.node == "node-2")
     assert any("masquerade traffic for default/web external destinations" in r for r in node2.rules)
     assert str(node2.packet.src) == "192.168.1.12"  # SNAT to node-2 on the way to node-1's pod
+
+
+def test_the_rule_tokenizer_splits_as_the_shell_does():
+    import random
+    import shlex
+
+    from tui.load.iptables import _split
+
+    rng = random.Random(7)
+    alphabet = ['a', 'b', ' ', '"', "'", '\\', '-', ':', '/', '#', '\t']
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        try:
+            want = shlex.split(text)
+        except ValueError:
+            want = ValueError
+        try:
+            got = _split(text)
+        except ValueError:
+            got = ValueError
+        assert got == want, text

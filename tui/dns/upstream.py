@@ -12,15 +12,52 @@ that needs dnspython, imported when called.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from .records import NOERROR, NXDOMAIN, Answer, Record, fqdn, is_subdomain, labels
 
 DEFAULT_TTL = 300
+
+
+_SIMPLE_NAME = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$")
+
+
+def _simple(text: str) -> tuple[str, int, str, str] | None:
+    """The common records (A, AAAA, CNAME with plain names) read without dnspython, as it would read them:
+    loading a topology need not pay for importing it. None: leave the line to dnspython."""
+    words = text.split()
+    if not 3 <= len(words) <= 5 or not _SIMPLE_NAME.match(words[0]) or len(words[0].rstrip(".")) > 253:
+        return None
+    rest, ttl = words[1:], DEFAULT_TTL
+    if rest[0].isdigit():
+        ttl = int(rest.pop(0))
+        if ttl > 2147483647:
+            return None
+    if rest and rest[0].upper() == "IN":
+        rest.pop(0)
+    if len(rest) != 2:
+        return None
+    rtype, data = rest[0].upper(), rest[1]
+    owner = words[0] if words[0].endswith(".") else words[0] + "."
+    if rtype == "A" and re.fullmatch(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)", data):
+        return owner, ttl, rtype, data
+    if rtype == "AAAA" and ":" in data and "." not in data:  # an embedded IPv4 is written as dnspython writes it: leave it
+        try:
+            return owner, ttl, rtype, ipaddress.IPv6Address(data).compressed
+        except ValueError:
+            return None
+    if rtype == "CNAME" and _SIMPLE_NAME.match(data) and len(data.rstrip(".")) <= 253:
+        return owner, ttl, rtype, data if data.endswith(".") else data + "."
+    return None
 
 
 def parse_record(text: str) -> tuple[str, int, str, str]:
     """``name [ttl] [IN] type rdata`` -> (absolute name, ttl, TYPE, rdata as dig prints it); ValueError if bad.
 
     Names are absolute whether or not they end with a dot (the zone file's origin is the root)."""
+    if isinstance(text, str) and (simple := _simple(text)) is not None:
+        return simple
     import dns.exception
     import dns.name
     import dns.rdata

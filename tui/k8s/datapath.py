@@ -14,6 +14,7 @@ compiles it like any other topology.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from dataclasses import replace
@@ -33,7 +34,13 @@ def pod_ns(pod: Pod) -> str:
 
 def _rules(lines: list[str], table: str, family: int) -> list[Rule]:
     # kube-proxy's own wording kept as the rule's text, as iptables-save shows it on a node
-    return [replace(parse_rule(f"-t {table} {line}"), text=line, family=family) for line in lines]
+    return [_rule(line, table, family) for line in lines]
+
+
+@functools.lru_cache(maxsize=8192)
+def _rule(line: str, table: str, family: int | None) -> Rule:
+    """One generated rule, parsed once: most are the same on every node and in every compile (frozen, so shared)."""
+    return replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
 
 
 def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
@@ -118,7 +125,7 @@ def _masquerade(cni: str, cluster_cidr, node_cidr) -> tuple[tuple[Rule, ...], tu
                  '-A cali-POSTROUTING -m comment --comment "cali:Z-c7XtVd2Bq7s_hA" -j cali-nat-outgoing',
                  f'-A {chain} -m comment --comment "cali:flqWnvo8yq4ULQLa (natOutgoing: from the IP pool, to outside every pool)" '
                  f"-s {c} ! -d {c} -j MASQUERADE --random-fully"]
-        return tuple(replace(parse_rule(f"-t nat {x}"), text=x) for x in lines), (Policy("nat", "cali-POSTROUTING", "-"), Policy("nat", chain, "-"))
+        return tuple(_rule(x, "nat", None) for x in lines), (Policy("nat", "cali-POSTROUTING", "-"), Policy("nat", chain, "-"))
     elif cni == "cilium":
         chain = "CILIUM_POST_nat"
         lines = [f'-A POSTROUTING -m comment --comment "cilium-feeder: CILIUM_POST_nat" -j {chain}',
@@ -130,7 +137,7 @@ def _masquerade(cni: str, cluster_cidr, node_cidr) -> tuple[tuple[Rule, ...], tu
                  f'-A {chain} -d {c} -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN',
                  f'-A {chain} -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" '
                  "-j MASQUERADE"]
-    return tuple(replace(parse_rule(f"-t nat {x}"), text=x) for x in lines), (Policy("nat", chain, "-"),)
+    return tuple(_rule(x, "nat", None) for x in lines), (Policy("nat", chain, "-"),)
 
 
 def _ipip(mode: str, here, there) -> bool:

@@ -12,6 +12,7 @@ MASQUERADE, SNAT, DNAT and jumps to user chains.
 from __future__ import annotations
 
 import ipaddress
+import re
 import shlex
 
 from ..model.source import NOWHERE, Mark
@@ -72,6 +73,22 @@ def _to(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address | None
         raise RuleError(f'bad IP address "{addr}"') from None
 
 
+_TOKEN = re.compile(r'"([^"]*)"(?=\s|$)|([^\s"]+)(?=\s|$)|(\S)')
+
+
+def _split(text: str) -> list[str]:
+    """The shell's words, as ``shlex.split`` gives them; plain words and whole double-quoted ones (what
+    iptables-save and kube-proxy write) without shlex's cost, anything else through shlex."""
+    if "\\" in text or "'" in text:
+        return shlex.split(text)
+    out = []
+    for m in _TOKEN.finditer(text):
+        if m.group(3) is not None:  # a quote inside a word, or one left open: the shell's rules
+            return shlex.split(text)
+        out.append(m.group(1) if m.group(1) is not None else m.group(2))
+    return out
+
+
 def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
     """One ``iptables`` command line (without the word ``iptables``).
 
@@ -79,7 +96,7 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
     ``None`` for ``-N`` (chains exist once used). Raises :class:`RuleError`.
     """
     try:
-        args = shlex.split(text)
+        args = _split(text)
     except ValueError as e:
         raise RuleError(str(e)) from None
     if args and args[0] in ("iptables", "ip6tables"):

@@ -90,9 +90,9 @@ class KubeEditingMixin:
 
     def kube_node_of(self, item) -> str | None:
         """The node the selection is on (a node, or a pod, device or route of one)."""
-        nodes = self._kube_nodes()
         if item is None:
             return None
+        nodes = self._kube_nodes()
         if item.kind == "host" and item.name in nodes:
             return item.name
         return item.host if item.host in nodes else None

@@ -58,7 +58,8 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
 
     def __init__(self) -> None:
         super().__init__(id="main")
-        self.net = None
+        self._net = None
+        self._compiled = None  # the description self._net was compiled from
         self.selected: Item | None = None
         self.trace_request: dict | None = None
         self.resolve_request: dict | None = None
@@ -82,16 +83,31 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
 
     def on_mount(self) -> None:
         self.query_one(TopologyTree).focus()
-        self.net = compile_topology(self.workspace.loaded.topology)  # ready for the first key
         # The panes paint first; the model fills them a frame later.
         self.call_after_refresh(self.refresh_model)
 
     # -- the model ----------------------------------------------------------
+    def net_for(self, topo):
+        """The compiled network of ``topo``, compiled once per description."""
+        if self._compiled is not topo or self._net is None:
+            self._net = compile_topology(topo)
+            self._compiled = topo
+        return self._net
+
+    @property
+    def net(self):
+        """The compiled network; a key pressed before the first refresh compiles it then."""
+        return self._net if self._net is not None else self.net_for(self.workspace.loaded.topology)
+
+    @net.setter
+    def net(self, value) -> None:
+        self._net = value
+
     def refresh_model(self) -> None:
         """Recompile and redraw every pane (after loading, an edit, undo or redo)."""
         ws = self.workspace
         topo = ws.loaded.topology
-        self.net = compile_topology(topo)
+        self.net = self.net_for(topo)
         self.app.title = f"kubenet-tui · {topo.name}"
         files = ", ".join(ws.paths) if ws.paths else "(new)"
         self.app.sub_title = files + ("  ● unsaved" if ws.dirty else "")
@@ -151,7 +167,7 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         if action in ("redo",):
             return True if self.workspace.redo_stack else None
         if action == "resolve":
-            return False if typing else (True if self.net is not None and self.net.cluster is not None else None)
+            return False if typing else (True if self._net is not None and self._net.cluster is not None else None)
         if typing and action in ("trace", "add", "route_format", "lookup", "filter", "map", "open", "save_as", "expand"):
             return False
         return True

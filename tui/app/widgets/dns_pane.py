@@ -91,12 +91,21 @@ class DnsPane(Vertical):
         self._shown_widths: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="dns-head")
-        yield TextInput(placeholder="filter records: words of the name, type or data (esc clears)", id="dns-filter")
+        yield Static(id="dns-head")  # the records' table comes with the first cluster (_ensure_table): no cost without one
+
+    def _ensure_table(self) -> DataTable:
+        found = self.query("#dns-records")
+        if found:
+            return found.first(DataTable)
         table = DataTable(id="dns-records", cursor_type="row", zebra_stripes=True)
         table.show_cursor = False
-        yield table
-        yield Static(id="dns-full")
+        self.mount(TextInput(placeholder="filter records: words of the name, type or data (esc clears)", id="dns-filter"),
+                   table, Static(id="dns-full"))
+        return table
+
+    def _table(self) -> DataTable | None:
+        found = self.query("#dns-records")
+        return found.first(DataTable) if found else None
 
     def on_resize(self) -> None:
         if self.records and self._widths() != self._shown_widths:
@@ -119,18 +128,16 @@ class DnsPane(Vertical):
     # -- the model ------------------------------------------------------------------
     def show(self, net) -> None:
         """Redraw from a compiled network (after loading and after every edit)."""
-        from ...dns.zone import DnsConfigError
-
         head = self.query_one("#dns-head", Static)
-        try:
-            zone = net.dns_zone() if net is not None else None
-        except DnsConfigError as e:
-            self._empty("error: CoreDNS would not start")
-            self.set_class(True, "-error")
-            head.update(Text.assemble(("CoreDNS refuses this Corefile, so the cluster has no DNS:\n", "bold red"), (str(e), "red"), "\n",
-                                      ("Fix data.Corefile in ConfigMap kube-system/coredns, or delete the ConfigMap "
-                                       "for kubeadm's default Corefile.", "grey62")))
-            return
+        zone = None
+        if net is not None and net.cluster is not None:  # without a cluster the DNS modules are not even imported
+            from ...dns.zone import DnsConfigError
+
+            try:
+                zone = net.dns_zone()
+            except DnsConfigError as e:
+                self._error(head, e)
+                return
         if zone is None:
             domain = net.topology.cluster.domain if net is not None else "cluster.local"
             self._empty("")
@@ -138,6 +145,7 @@ class DnsPane(Vertical):
                 f"Hosts here find each other by address. In a cluster, CoreDNS answers <service>.<namespace>.svc.{domain} "
                 "(add a cluster: section, Nodes or Services to see its records).", "grey62")))
             return
+        self._ensure_table()
         self.origin = zone.domain.rstrip(".") + "."
         svc = zone.sources.dns_service
         who = f"{svc.namespace}/{svc.name} " if svc is not None else ""
@@ -149,12 +157,22 @@ class DnsPane(Vertical):
         self.set_class(True, "-zone")
         self._fill()
 
+    def _error(self, head, e) -> None:
+        """A Corefile CoreDNS refuses: the located error instead of records."""
+        self._empty("error: CoreDNS would not start")
+        self.set_class(True, "-error")
+        head.update(Text.assemble(("CoreDNS refuses this Corefile, so the cluster has no DNS:\n", "bold red"), (str(e), "red"), "\n",
+                                  ("Fix data.Corefile in ConfigMap kube-system/coredns, or delete the ConfigMap "
+                                   "for kubeadm's default Corefile.", "grey62")))
+
     def _empty(self, subtitle: str) -> None:
         self.records = []
         self.set_class(True, "-empty")
         self.set_class(False, "-zone", "-error")
-        self.query_one("#dns-records", DataTable).clear()
-        self.query_one("#dns-full", Static).update("")
+        table = self._table()
+        if table is not None and (table.row_count or table.columns):
+            table.clear(columns=True)
+            self.query_one("#dns-full", Static).update("")
         self.border_subtitle = subtitle
 
     def _fill(self) -> None:
@@ -190,12 +208,16 @@ class DnsPane(Vertical):
 
     # -- keys -----------------------------------------------------------------------
     def action_filter(self) -> None:
+        if self._table() is None:
+            return
         box = self.query_one("#dns-filter", Input)
         box.add_class("visible")
         box.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":  # otherwise esc goes on to the screen: back to the tree
+            if self._table() is None:
+                return False
             box = self.query_one("#dns-filter", Input)
             return bool(box.value or box.has_class("visible"))
         return True
