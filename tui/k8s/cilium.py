@@ -28,8 +28,10 @@ def service_map(cluster: Cluster) -> dict:
             backends = [b for b in every if b.ip.version == svc.cluster_ip.version]
             if svc.type == "LoadBalancer" and svc.load_balancer_ip is not None:
                 services[(proto, svc.load_balancer_ip, p.port)] = (svc.port_name(p), backends)
-            if svc.type in ("NodePort", "LoadBalancer") and p.node_port:
-                nodeports[(proto, p.node_port)] = (svc.port_name(p), backends, svc.external_traffic_policy == "Local")
+            if svc.type in ("NodePort", "LoadBalancer") and p.node_port:  # every family's backends: the walker takes the packet's
+                families = {ip.version for ip in svc.cluster_ips}
+                nodeports[(proto, p.node_port)] = (svc.port_name(p), [b for b in every if b.ip.version in families],
+                                                   svc.external_traffic_policy == "Local")
     return {"services": services, "nodeports": nodeports}
 
 

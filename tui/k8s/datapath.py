@@ -105,7 +105,7 @@ def _pod_namespaces(cni: str, pods: list[Pod], cidr, gw, routes: list[Route], ci
     return namespaces, host_ifaces
 
 
-def _masquerade(cni: str, cluster_cidr, node_cidr) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
+def _masquerade(cni: str, cluster_cidr, node_cidr, extra: tuple = ()) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
     """What SNATs pods' traffic leaving the cluster to the node's address, as each plugin writes it: the
     ip-masq-agent's chain (bridge, host-gw), flanneld's FLANNEL-POSTRTG, Calico's cali-nat-outgoing (its
     ipsets of IP pools written as the pool's CIDR), Cilium's iptables masquerading (CILIUM_POST_nat)."""
@@ -133,10 +133,11 @@ def _masquerade(cni: str, cluster_cidr, node_cidr) -> tuple[tuple[Rule, ...], tu
     else:
         chain = "IP-MASQ-AGENT"
         lines = ['-A POSTROUTING -m comment --comment "ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic '
-                 'to our custom IP-MASQ-AGENT chain" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT',
-                 f'-A {chain} -d {c} -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN',
-                 f'-A {chain} -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" '
-                 "-j MASQUERADE"]
+                 'to our custom IP-MASQ-AGENT chain" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT']
+        lines += [f'-A {chain} -d {cidr} -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN'
+                  for cidr in (c, *extra)]
+        lines.append(f'-A {chain} -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" '
+                     "-j MASQUERADE")
     return tuple(_rule(x, "nat", None) for x in lines), (Policy("nat", chain, "-"),)
 
 
@@ -179,6 +180,9 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
             own.append(ipaddress.ip_interface(f"{cluster.nodes[n].internal_ip6}/64"))
         base = hosts.get(n) or Host(n, (Interface("eth0", tuple(own), NODE_NETWORK),), role="node")
         cidr = cidrs[n]
+        if cidr is None:  # the pod CIDR has no block left for it (kube-controller-manager: "CIDR allocation failed"):
+            out_hosts.append(replace(base, role="node"))  # its pods get no address and stay Pending
+            continue
         gw = ipaddress.ip_interface(f"{next(cidr.hosts())}/{cidr.prefixlen}")
         cidr6 = cidrs6.get(n)
         gw6 = ipaddress.ip_interface(f"{next(cidr6.hosts())}/{cidr6.prefixlen}") if cidr6 is not None else None
@@ -220,7 +224,7 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
         if ipip:
             interfaces = interfaces + (Interface("tunl0", (ipaddress.ip_interface(f"{cidr.network_address}/32"),), "tunl0", mtu=1480, ipip=True),)
         rules, policies = _kube_proxy(cluster, n) if cni != "cilium" else ((), ())
-        masq, masq_chains = _masquerade(cni, cfg.pod_cidr, cidr)
+        masq, masq_chains = _masquerade(cni, cfg.pod_cidr, cidr, cfg.pod_cidrs[1:])  # dual-stack: the IPv6 pod CIDR is local too
         rules, policies = rules + masq, policies + masq_chains
         out_hosts.append(replace(
             base, forwarding=True, role="node", interfaces=interfaces, bridges=bridges,
@@ -253,7 +257,7 @@ def _internet(hosts: list[Host], networks: list[Network], nodes: set[str], far: 
     there (``far``: the upstream DNS records' addresses and nameservers, when no host of the topology
     has them), and the gateway routes what it does not know to it. Nothing is added when the topology has
     its own ``internet`` host or network, or when 203.0.113.0/24 is already in use."""
-    names = {h.name for h in hosts}
+    names = {h.name for h in hosts} | {x.name for h in hosts for x in (*h.namespaces, *h.containers)}
     taken = {a.ip for h in hosts for i in h.interfaces for a in i.addresses}
     if INTERNET in names or any(n.name == INTERNET for n in networks) or any(ip in INTERNET_NET for ip in taken):
         return hosts, networks

@@ -89,9 +89,11 @@ def _check_corefile(topo: Topology, sources: dict, problems: Problems) -> None:
         data = sources.get(start.file)
         if data is not None and start is not cm.mark:
             lines = (data.decode("utf-8", "replace") if isinstance(data, bytes) else data).splitlines()
+            at = lines[start.line - 1][start.col - 1:] if 0 < start.line <= len(lines) else ""
             i = start.line - 1 + e.line  # a block scalar (Corefile: |) starts on the line after its indicator
-            if 0 <= i < len(lines) and lines[i].strip():
+            if at[:1] in ("|", ">") and 0 <= i < len(lines) and lines[i].strip():
                 mark = Mark(start.file, i + 1, len(lines[i]) - len(lines[i].lstrip()) + 1)
+            # else a quoted or JSON string: its lines are escapes in one line, so the string's own position
         problems.error(mark, "data.Corefile", f"CoreDNS would not start: {e}")
 
 
@@ -285,6 +287,14 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
     from ..sim.network import compile_topology
 
     net = compile_topology(topo)
+    if net.cluster is not None:
+        cfg = topo.cluster
+        for name, cidr in net.cluster.pod_cidrs.items():
+            if cidr is None:  # kube-controller-manager's "CIDR allocation failed": the node's pods stay Pending
+                node = next((o for o in topo.objects if o.kind == "Node" and o.name == name), None)
+                problems.warn(node.mark if node is not None else cfg.mark, "cluster.podCIDR",
+                              f"node {name} gets no pod CIDR: {cfg.pod_cidr} has no /{cfg.node_cidr_mask_size} left for it, "
+                              "so its pods get no address (widen podCIDR or make nodeCIDRMaskSize longer)")
     for ns, rp in net.route_problems:
         r = rp.route
         mark = fields.get(r.mark, {}).get(rp.field, r.mark)

@@ -351,6 +351,12 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
     size6 = f.get("nodeCIDRMaskSizeIPv6", int, d.node_cidr_mask_size6)
     svcs = f.parse("serviceCIDR", parse_cidrs, (d.service_cidr,)) or (d.service_cidr,)
     pod, svc = pods[0], svcs[0]
+    for key, nets in (("podCIDR", pods), ("serviceCIDR", svcs)):
+        if nets[0].version == 6:  # the data path routes pods by their IPv4 first; IPv6 rides along (dual-stack)
+            f.error(key, f"an IPv6-only or IPv6-first cluster is not simulated: give the IPv4 CIDR first, then the IPv6 one "
+                         f"(dual-stack), e.g. {'10.244.0.0/16' if key == 'podCIDR' else '10.96.0.0/12'},{nets[0]}")
+            pods, svcs = (d.pod_cidr,), (d.service_cidr,)
+            pod, svc = pods[0], svcs[0]
     pod2 = pods[1] if len(pods) > 1 else None
     svc2 = svcs[1] if len(svcs) > 1 else None
     if pod.version != svc.version or (pod2 is not None and (svc2 is None or pod2.version != svc2.version)):
@@ -397,6 +403,9 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
     if domain and not all(part and part.replace("-", "").isalnum() for part in domain.split(".")):
         f.error("domain", f'"{domain}" is not a DNS domain')
         domain = d.domain
+    if cni == "calico" and pod2 is not None:
+        f.problems.warn(f.m.vmark("cni"), f.at("cni"), "Calico's IPv6 data path (a link-local gateway per pod) is not simulated: "
+                                                        "pods get their IPv6 addresses, but IPv6 traffic has no route")
     pool = f.parse("loadBalancerPool", parse_cidr)
     ipip = f.get("ipipMode", str, "Never")
     if ipip not in IPIP_MODES:

@@ -33,6 +33,11 @@ def namespace(net: Network, name: str) -> NetNS:
         return net.namespaces[name]
     if "/" not in name and f"default/{name}" in net.namespaces:  # kubectl's habit: a bare pod name is in default
         return net.namespaces[f"default/{name}"]
+    if net.cluster is not None:  # a hostNetwork pod lives in its node's own namespace
+        key = name if "/" in name else f"default/{name}"
+        pod = next((p for p in net.cluster.pods if p.host_network and f"{p.namespace}/{p.name}" == key), None)
+        if pod is not None and pod.node in net.namespaces:
+            return net.namespaces[pod.node]
     try:
         ip = ipaddress.ip_address(name)
     except ValueError:
@@ -132,11 +137,15 @@ def resolvable(net: Network, src: str, dst: str) -> bool:
 def _by_name(net: Network, src_ns: str, text: str, qtype: str = "A") -> tuple[DnsStep, Endpoint | None]:
     """A destination that is a DNS name, resolved as the source pod's resolver does it (its resolv.conf:
     nameserver, search list, ndots), and the walk of the query it kept to the nameserver and back."""
-    from ..dns.resolver import resolve
+    from ..dns.resolver import ResolverError, resolve
+    from ..dns.zone import DnsConfigError
 
     host, port = split_port(text)
-    zone = net.dns_zone()
-    res = resolve(zone, net.cluster, src_ns, host, qtype)
+    try:
+        zone = net.dns_zone()
+        res = resolve(zone, net.cluster, src_ns, host, qtype)
+    except (ResolverError, DnsConfigError) as e:  # a pod whose DNS settings kubelet would refuse, a Corefile CoreDNS would
+        raise QueryError(f"{host} cannot be resolved from {src_ns}: {e}") from None
     tries = [(t.qname, t.answer.rcode, [r.text() for r in t.answer.answer]) for t in res.tries]
     final = res.final
     address = next((ipaddress.ip_address(r.data) for r in final.answer if r.type == qtype), None) if res.kept is not None else None

@@ -204,7 +204,7 @@ class Walker:
                     hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {_ep(pkt.proto, osrc[1], osrc[2])} (conntrack: reply of a NATed connection)")
                     pkt = pkt.with_(dst=osrc[1], dport=osrc[2])
             else:
-                if self.net.bpf_lb is not None and ns.kind == "host":
+                if self.net.bpf_lb is not None and ns.name in self._cilium_nodes():
                     pkt = self._bpf_nodeport(ns, in_dev, pkt, hop, nat_notes)
                 if ns.netfilter:
                     pkt = self._dnat(ns, "PREROUTING", pkt, self._ctx(ns, in_dev, None, state), hop, nat_notes)
@@ -248,7 +248,7 @@ class Walker:
                 pkt = pkt.with_(src=src)
                 orig = pkt
             before = pkt.dst
-            if conn is None and self.net.bpf_lb is not None:
+            if conn is None and self.net.bpf_lb is not None and ns.host in self._cilium_nodes():
                 pkt = self._socket_lb(ns, pkt, hop, nat_notes)
             if conn is None and ns.netfilter:
                 pkt = self._dnat(ns, "OUTPUT", pkt, self._ctx(ns, None, route.dev, state), hop, nat_notes)
@@ -377,12 +377,17 @@ class Walker:
             raise _Drop(f"no endpoints: Service {service} has no backend; Cilium's socket LB refuses the connect() (ECONNREFUSED)")
         i, b = self._bpf_pick(service, backends, pkt)
         new = pkt.with_(dst=b.ip, dport=b.port)
-        hop.rules.append(f"bpf lb4_services {pkt.endpoint('dst')}/{pkt.proto.upper()} -> {len(backends)} backend"
+        hop.rules.append(f"bpf lb{pkt.dst.version}_services {pkt.endpoint('dst')}/{pkt.proto.upper()} -> {len(backends)} backend"
                          f"{'s' if len(backends) != 1 else ''} (Service {service})")
         hop.notes.append(f"Cilium socket LB (cgroup connect hook, no kube-proxy): backend {i + 1} of {len(backends)} chosen, {b}")
         hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {new.endpoint('dst')} (eBPF socket LB)")
         notes.append("socket-lb")
         return new
+
+    def _cilium_nodes(self) -> set[str]:
+        """Where Cilium's programs run: the cluster's nodes (their pods' sockets and their devices), not
+        the hosts around them (the internet, a router)."""
+        return set(self.net.cluster.nodes) if self.net.cluster is not None else set()
 
     def _bpf_nodeport(self, ns: NetNS, in_dev: str, pkt: Packet, hop: Hop, notes: list[str]) -> Packet:
         """A NodePort reaching a node: bpf_host on the device translates it, and SNATs to the node when the
@@ -393,6 +398,7 @@ class Walker:
         if entry is None:
             return pkt
         service, backends, local_only = entry
+        backends = [b for b in backends if b.ip.version == pkt.dst.version]  # lb4 or lb6: the family it came in
         if local_only:  # externalTrafficPolicy: Local: only this node's backends, and the client's address kept
             backends = [b for b in backends if b.node == ns.name]
         if not backends:
@@ -400,15 +406,15 @@ class Walker:
             raise _Drop(f"no endpoints: Service {service} has {why}; Cilium's bpf_host drops the NodePort packet (Service backend not found)")
         i, b = self._bpf_pick(service, backends, pkt)
         new = pkt.with_(dst=b.ip, dport=b.port)
-        hop.rules.append(f"bpf lb4_services *:{pkt.dport}/{pkt.proto.upper()} NodePort -> {len(backends)} backends (Service {service})")
+        hop.rules.append(f"bpf lb{pkt.dst.version}_services *:{pkt.dport}/{pkt.proto.upper()} NodePort -> {len(backends)} backends "
+                         f"(Service {service})")
         hop.notes.append(f"Cilium bpf_host on {in_dev} (no kube-proxy): NodePort backend {i + 1} of {len(backends)} chosen, {b}")
         hop.rewrites.append(f"dst {pkt.endpoint('dst')} -> {new.endpoint('dst')} (eBPF NodePort DNAT)")
         notes.append("DNAT")
         local = self.net.namespaces[ns.name].tables.lookup(b.ip)
         if not local_only and local is not None and local.dev is not None and ns.devices.get(local.dev) is not None \
                 and ns.devices[local.dev].peer is None:
-            node_ip = ns.primary_address(4)
-            snat = new.with_(src=node_ip)
+            snat = new.with_(src=ns.primary_address(pkt.dst.version))
             hop.rewrites.append(f"src {new.endpoint('src')} -> {snat.endpoint('src')} (eBPF NodePort SNAT: the backend is on another node)")
             notes.append("SNAT")
             return snat
