@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns")
+COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http")
 
 MAIN_EPILOG = """\
 commands:
@@ -23,6 +23,7 @@ commands:
   ipvs     a node's IPVS virtual servers (kube-proxy in ipvs mode), as ipvsadm -Ln prints them
   resolve  ask the cluster DNS (CoreDNS) a name, as dig does, or as a pod's resolver does
   serve-dns  a real DNS server (UDP and TCP) answering from the simulated cluster DNS
+  http     send an HTTP request to the cluster's Ingress controller: the rule, backend and endpoint it picks
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -155,6 +156,27 @@ def build_parser():
     _files_arg(sd)
     sd.add_argument("--listen", default="127.0.0.1:5353", metavar="ADDRESS:PORT",
                     help="where to listen, UDP and TCP (default 127.0.0.1:5353; [::1]:5353 for IPv6)")
+
+    h = sub.add_parser("http", help="route an HTTP request through the Ingress controller", formatter_class=fmt,
+                       description="Send URL to the cluster's Ingress controller (the default IngressClass's, or --class) and show "
+                                   "how it routes it as the Kubernetes Ingress specification says: the host (exact, then "
+                                   "wildcard, then rules without a host), the longest matching path (Exact before Prefix at equal "
+                                   "length), every rule tried and why it won or lost, the Service port and endpoint, and for https "
+                                   "the certificate chosen by SNI. The URL's host is only the Host header and SNI: the request "
+                                   "always goes to the controller; an IP literal carries no rule's host. Status 404: no rule and "
+                                   "no defaultBackend; 503: the Service has no ready endpoints; 308: NGINX's redirect to HTTPS "
+                                   "for a host with TLS.",
+                       epilog="examples:\n  kubenet-tui http -f cluster.yaml http://shop.example/videos\n"
+                              "  kubenet-tui http -f cluster.yaml https://shop.example/images/a.png -o json\n"
+                              "  kubenet-tui http -f cluster.yaml http://192.0.2.1/ -H 'Host: shop.example'\n")
+    _files_arg(h)
+    h.add_argument("url", metavar="URL", help="http://HOST/PATH or https://HOST/PATH")
+    h.add_argument("--from", dest="src", metavar="SRC", help="the client (a host, pod or address) for the packet trace; "
+                   "default: an external client, no packet trace")
+    h.add_argument("-H", "--header", dest="headers", action="append", default=[], metavar="'NAME: VALUE'",
+                   help="a request header (only Host changes the routing; repeatable)")
+    h.add_argument("--class", dest="ingress_class", metavar="NAME", help="the IngressClass whose controller answers (default: the default class)")
+    h.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default text)")
     return p
 
 
@@ -394,6 +416,113 @@ def cmd_serve_dns(args) -> int:
         server.close()
 
 
+def cmd_http(args) -> int:
+    from .ingress.controllers import ControllerError, controller_for
+    from .ingress.match import parse_request, route
+    from .k8s.cluster import build_cluster
+    from .sim.query import QueryError
+
+    host = None
+    for hd in args.headers:
+        name, sep, value = hd.partition(":")
+        if not sep or not name.strip():
+            raise QueryError(f"-H {hd!r}: a header is 'NAME: VALUE'")
+        if name.strip().lower() == "host":
+            host = value.strip()
+    try:
+        req = parse_request(args.url, host)
+    except ValueError as e:
+        raise QueryError(str(e)) from None
+    loaded = _load(args.files)
+    topo = loaded.topology
+    try:
+        ctl = controller_for(topo.objects, args.ingress_class)
+    except ControllerError as e:
+        raise QueryError(str(e)) from None
+    if not ctl.ingresses and not any(o.kind == "Ingress" for o in topo.objects):
+        raise QueryError("the topology has no Ingress objects (networking.k8s.io/v1 Ingress)")
+    cluster = build_cluster(topo)
+    d = route(ctl, cluster, req, topo.objects)
+    if args.src:
+        d.trace = _http_trace(topo, args.src, d)
+    _emit(d.to_dict(), args.output, _http_text(d))
+    return 0
+
+
+def _http_trace(topo, src, d) -> list:
+    """The packets of the request: client -> the controller (its LoadBalancer IP or a NodePort), then the controller
+    pod -> the Service's cluster IP -> the chosen endpoint; hop summaries, each leg ending with its verdict.
+    Without a controller Service in the topology: the client straight to the Service."""
+    from .ingress.controllers import controller_service
+    from .sim.network import compile_topology
+    from .sim.query import trace
+
+    net = compile_topology(topo)
+    out: list = []
+
+    def leg(name, frm, dst, endpoint):
+        t = trace(net, frm, dst, "tcp", None, 64, endpoint)
+        out.extend({"leg": name, "hop": i, "node": h.node, "kind": h.kind, "in": h.in_, "out": h.out,
+                    "decision": h.decision, "packet": h.packet.summary()} for i, h in enumerate(t.hops, 1))
+        out.append({"leg": name, "verdict": t.verdict, "reason": t.reason, "delivered_to": t.delivered_to})
+        return t
+
+    src_next = src
+    front = controller_service(net.cluster, d.controller, d.request.scheme)
+    if front is not None:
+        svc, port = front
+        ep = net.cluster.ready_endpoints(svc, port)[0]
+        if svc.load_balancer_ip is not None:
+            dst, via = f"{svc.load_balancer_ip}:{port.port}", "load balancer"
+        else:
+            node = next((n for n in net.cluster.nodes.values() if n.internal_ip is not None), None)
+            dst, via = (f"{node.internal_ip}:{port.node_port}", "NodePort") if node is not None and port.node_port else \
+                (f"{svc.cluster_ip}:{port.port}", "cluster IP")
+        t = leg(f"client -> {via} {dst} -> controller Service {svc.namespace}/{svc.name}", src, dst, None)
+        if not t.delivered:
+            return out
+        src_next = t.delivered_to or str(ep.ip)
+    if d.endpoint_obj is None:
+        return out
+    dst = f"{d.service_obj.cluster_ip}:{d.port_obj.port}" if d.service_obj.cluster_ip is not None else d.endpoint
+    who = "controller" if front is not None else "client (no controller Service in the topology)"
+    leg(f"{who} -> Service {d.service_obj.namespace}/{d.service_obj.name} {dst} -> {d.endpoint}", src_next, dst, d.endpoint)
+    return out
+
+
+def _http_text(d) -> str:
+    r = d.request
+    lines = [f"{r.scheme.upper()} GET {r.path}  Host: {r.host or '(none)'}  via the {d.controller.describe()} controller", ""]
+    if d.tls is not None:
+        lines.append(f"TLS: SNI {d.tls['sni'] or '(none)'}: {d.tls['certificate']}")
+    lines.append("rules tried:")
+    for t in d.tried:
+        mark = {"won": "*", "lost": " "}.get(t["result"], " ")
+        where = f"{t['host'] or '(any host)'}{t['path']} {t['pathType']}" if t["path"] is not None else "defaultBackend"
+        lines.append(f"  {mark} {t['ingress']}: {where} -> {t['backend']}: {t['result']}: {t['why']}")
+    if not d.tried:
+        lines.append("    (none: the controller serves no rule)")
+    for ing, why in d.controller.ignored:
+        lines.append(f"    ignored Ingress {ing.namespace}/{ing.name}: {why}")
+    lines.append("")
+    leg = None
+    for t in d.trace:
+        if t["leg"] != leg:
+            leg = t["leg"]
+            lines.append(f"{leg}:")
+        if "hop" in t:
+            lines.append(f"  {t['hop']:>2}  {t['node']} [{t['kind']}]  {t['decision']}  {t['packet']}")
+        else:
+            lines.append(f"  {t['verdict'].upper()}{': ' + t['reason'] if t['reason'] else ''}")
+    if d.trace:
+        lines.append("")
+    b = f" -> {d.backend['namespace']}/{d.backend['service']}:{d.backend['port']}" if d.backend else ""
+    lines.append(f"{d.status}{b}{' endpoint ' + d.endpoint if d.endpoint else ''}: {d.reason}")
+    if d.location:
+        lines.append(f"Location: {d.location}")
+    return "\n".join(lines)
+
+
 class _Usage(Exception):
     pass
 
@@ -414,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables,
-                    "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns}
+                    "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns, "http": cmd_http}
         return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)
