@@ -277,16 +277,24 @@ def cmd_export(args) -> int:
     return 0
 
 
-def cmd_iptables(args) -> int:
+def _cluster_with_node(topo, node: str):
+    """The topology's cluster, when ``node`` is one of its nodes (else a clear error)."""
     from .k8s.cluster import build_cluster
-    from .k8s.kubeproxy import iptables_save
     from .sim.query import QueryError, _suggest
 
-    cluster = build_cluster(_load(args.files).topology)
-    if args.node not in cluster.nodes:
+    cluster = build_cluster(topo)
+    if node not in cluster.nodes:
         if not cluster.nodes:
             raise QueryError("the topology has no Kubernetes nodes (v1 Node objects, or hosts with role: node)")
-        raise QueryError(f'no node "{args.node}"{_suggest(args.node, cluster.nodes)}')
+        raise QueryError(f'no node "{node}"{_suggest(node, cluster.nodes)}')
+    return cluster
+
+
+def cmd_iptables(args) -> int:
+    from .k8s.kubeproxy import iptables_save
+    from .sim.query import QueryError
+
+    cluster = _cluster_with_node(_load(args.files).topology, args.node)
     if cluster.topology.cluster.cni == "cilium":
         from .k8s.cilium import service_list
 
@@ -308,15 +316,9 @@ def cmd_iptables(args) -> int:
 
 
 def cmd_ipvs(args) -> int:
-    from .k8s.cluster import build_cluster
     from .k8s.ipvs import dummy_interface, ipvs_view, ipvsadm_ln, to_dict
-    from .sim.query import QueryError, _suggest
 
-    cluster = build_cluster(_load(args.files, args.output).topology)
-    if args.node not in cluster.nodes:
-        if not cluster.nodes:
-            raise QueryError("the topology has no Kubernetes nodes (v1 Node objects, or hosts with role: node)")
-        raise QueryError(f'no node "{args.node}"{_suggest(args.node, cluster.nodes)}')
+    cluster = _cluster_with_node(_load(args.files, args.output).topology, args.node)
     view = ipvs_view(cluster, args.node, args.scheduler)
     text = ipvsadm_ln(view) + f"\n$ ip -br addr show kube-ipvs0\n{dummy_interface(view)}"
     _emit(to_dict(view), args.output, text.rstrip("\n"))

@@ -13,7 +13,6 @@ import ipaddress
 import itertools
 from dataclasses import dataclass, field, replace
 
-from ..model.source import Mark
 from ..model.topology import IPAddress, KubeObject, Topology
 
 
@@ -320,23 +319,24 @@ def _node_addresses(nodes: dict[str, Node]) -> dict[str, Node]:
     return {name: n if n.internal_ip is not None else replace(n, internal_ip=next(pool, None)) for name, n in nodes.items()}
 
 
-def _node_cidrs(topo: Topology, nodes: dict[str, Node], pods: list[Pod]) -> dict:
-    """Each node's pod CIDR: its own spec.podCIDR; else the block of the cluster's pod CIDR that holds its
-    pods' addresses (a dump without podCIDRs); else the next free block."""
-    cfg = topo.cluster
-    taken = [n.pod_cidr for n in nodes.values() if n.pod_cidr is not None]
+def _node_cidrs(nodes: dict[str, Node], pods: list[Pod], cluster_cidr, mask: int, family: int = 4) -> dict:
+    """Each node's pod CIDR of one family: its own spec.podCIDR(s); else the block of the cluster's pod CIDR
+    that holds its pods' addresses (a dump without podCIDRs); else the next free block."""
+    own = {name: (n.pod_cidr if family == 4 else n.pod_cidr6) for name, n in nodes.items()}
+    taken = [c for c in own.values() if c is not None]
     out = {}
-    for name, node in nodes.items():
-        if node.pod_cidr is not None:
-            out[name] = node.pod_cidr
+    for name in nodes:
+        if own[name] is not None:
+            out[name] = own[name]
             continue
-        ip = next((p.ip for p in pods if p.node == name and p.ip is not None and p.ip in cfg.pod_cidr and not p.host_network), None)
+        ip = next((a for p in pods if p.node == name and not p.host_network
+                   for a in [p.ip if family == 4 else p.ip6] if a is not None and a in cluster_cidr), None)
         if ip is not None:
-            block = ipaddress.ip_network(f"{ip}/{cfg.node_cidr_mask_size}", strict=False)
+            block = ipaddress.ip_network(f"{ip}/{mask}", strict=False)
             if not any(block.overlaps(t) for t in taken):
                 out[name] = block
                 taken.append(block)
-    blocks = (b for b in cfg.pod_cidr.subnets(new_prefix=cfg.node_cidr_mask_size) if not any(b.overlaps(t) for t in taken))
+    blocks = (b for b in cluster_cidr.subnets(new_prefix=mask) if not any(b.overlaps(t) for t in taken))
     for name in nodes:
         if name not in out:
             out[name] = next(blocks, None)
@@ -349,30 +349,6 @@ NODE_NETWORK6 = ipaddress.IPv6Network("fd00:0:0:ffff::/64")  # the implicit node
 def node_ip6(ip4: IPAddress | None) -> ipaddress.IPv6Address | None:
     """An implicit node's IPv6 InternalIP: the node network's prefix with its IPv4 address as the host part."""
     return None if ip4 is None else ipaddress.IPv6Address(int(NODE_NETWORK6.network_address) + int(ip4))
-
-
-def _node_cidrs6(topo: Topology, nodes: dict[str, Node], pods: list[Pod]) -> dict:
-    """Each node's IPv6 pod CIDR in a dual-stack cluster (as :func:`_node_cidrs` does for IPv4)."""
-    cfg = topo.cluster
-    if cfg.pod_cidr2 is None:
-        return {}
-    taken = [n.pod_cidr6 for n in nodes.values() if n.pod_cidr6 is not None]
-    out = {}
-    for name, node in nodes.items():
-        if node.pod_cidr6 is not None:
-            out[name] = node.pod_cidr6
-            continue
-        ip = next((p.ip6 for p in pods if p.node == name and p.ip6 is not None and p.ip6 in cfg.pod_cidr2 and not p.host_network), None)
-        if ip is not None:
-            block = ipaddress.ip_network(f"{ip}/{cfg.node_cidr_mask_size6}", strict=False)
-            if not any(block.overlaps(t) for t in taken):
-                out[name] = block
-                taken.append(block)
-    blocks = (b for b in cfg.pod_cidr2.subnets(new_prefix=cfg.node_cidr_mask_size6) if not any(b.overlaps(t) for t in taken))
-    for name in nodes:
-        if name not in out:
-            out[name] = next(blocks, None)
-    return {name: out[name] for name in nodes}
 
 
 def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict, cidrs6: dict | None = None) -> list[Pod]:
@@ -389,67 +365,18 @@ def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict, cidrs6: dict | 
             fit = [n for n in names if tolerates(list(p.tolerations), list(nodes[n].taints))] or names
             node, k = fit[k % len(fit)], k + 1
         out.append(replace(p, node=node))
-    used = {p.ip for p in out if p.ip is not None}
-    for name, cidr in cidrs.items():
-        if cidr is None:
-            continue
-        pool = (ip for ip in itertools.islice(cidr.hosts(), 1, None) if ip not in used)
-        for i, p in enumerate(out):
-            if p.node == name and p.ip is None and not p.host_network:
-                out[i] = replace(p, ip=next(pool, None))
-    used6 = {p.ip6 for p in out if p.ip6 is not None}
-    for name, cidr in (cidrs6 or {}).items():
-        if cidr is None:
-            continue
-        pool6 = (ip for ip in itertools.islice(cidr.hosts(), 1, None) if ip not in used6)
-        for i, p in enumerate(out):
-            if p.node == name and p.ip6 is None and not p.host_network:
-                out[i] = replace(p, ip6=next(pool6, None))
+    for attr, blocks in (("ip", cidrs), ("ip6", cidrs6 or {})):  # each family from the node's block of it
+        used = {getattr(p, attr) for p in out} - {None}
+        for name, cidr in blocks.items():
+            if cidr is None:
+                continue
+            pool = (ip for ip in itertools.islice(cidr.hosts(), 1, None) if ip not in used)
+            for i, p in enumerate(out):
+                if p.node == name and getattr(p, attr) is None and not p.host_network:
+                    out[i] = replace(p, **{attr: next(pool, None)})
     for i, p in enumerate(out):
         if p.host_network and p.node in nodes:
             out[i] = replace(p, ip=nodes[p.node].internal_ip, ip6=nodes[p.node].internal_ip6 if cidrs6 else None)
-    return out
-
-
-IMPLICIT = Mark("<cluster>", 0, 0)  # where the objects the simulator adds (kubeadm's CoreDNS) come from
-DNS_LABELS = {"k8s-app": "kube-dns"}
-
-
-def coredns_objects(topo: Topology, objs: list[KubeObject] | tuple[KubeObject, ...], has_nodes: bool = True) -> list[KubeObject]:
-    """kubeadm's CoreDNS add-on, unless a Service already holds the cluster DNS address (whatever its name):
-    the Service ``kube-system/kube-dns`` at the DNS address (ports 53/UDP, 53/TCP, 9153/TCP) and, when the
-    cluster has nodes and the objects no kube-system/coredns Deployment of their own, the Deployment
-    ``coredns`` (2 replicas). Nothing for a topology that is no cluster."""
-    if not (topo.cluster.present or objs or any(h.role == "node" for h in topo.hosts)):
-        return []
-    dns_ip = topo.cluster.dns_cluster_ip
-    for o in objs:
-        spec = o.body.get("spec") or {}
-        if o.kind == "Service" and any(_ip(t) == dns_ip for t in [spec.get("clusterIP")] + list(spec.get("clusterIPs") or [])):
-            return []
-    own_deployment = any((o.kind, o.namespace, o.name) == ("Deployment", "kube-system", "coredns") for o in objs)
-    dns_ip = str(dns_ip)
-    ports = [{"name": "dns", "containerPort": 53, "protocol": "UDP"}, {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
-             {"name": "metrics", "containerPort": 9153, "protocol": "TCP"}]
-    template = {"metadata": {"labels": dict(DNS_LABELS)},
-                "spec": {"dnsPolicy": "Default", "priorityClassName": "system-cluster-critical", "serviceAccountName": "coredns",
-                         "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
-                                         {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}],
-                         "containers": [{"name": "coredns", "image": "registry.k8s.io/coredns/coredns:v1.11.3",
-                                         "args": ["-conf", "/etc/coredns/Corefile"], "ports": ports}]}}
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
-                  "metadata": {"name": "coredns", "namespace": "kube-system", "labels": dict(DNS_LABELS)},
-                  "spec": {"replicas": 2, "selector": {"matchLabels": dict(DNS_LABELS)}, "template": template}}
-    service = {"apiVersion": "v1", "kind": "Service",
-               "metadata": {"name": "kube-dns", "namespace": "kube-system",
-                            "labels": {**DNS_LABELS, "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"}},
-               "spec": {"type": "ClusterIP", "clusterIP": dns_ip, "clusterIPs": [dns_ip], "selector": dict(DNS_LABELS),
-                        "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
-                                  {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
-                                  {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}}
-    out = [KubeObject("v1", "Service", "kube-dns", "kube-system", service, IMPLICIT)]
-    if has_nodes and not own_deployment:
-        out.append(KubeObject("apps/v1", "Deployment", "coredns", "kube-system", deployment, IMPLICIT))
     return out
 
 
@@ -468,6 +395,8 @@ def build_cluster(topo: Topology) -> Cluster:
                 if nodes[h.name].internal_ip6 is None:
                     nodes[h.name] = replace(nodes[h.name], internal_ip6=ip6)
     pods = [_pod(o) for o in objs if o.kind == "Pod"]
+    from .coredns import coredns_objects
+
     implicit = coredns_objects(topo, objs, has_nodes=bool(nodes or pods))
     if implicit:  # kept on the cluster's topology, so that the data path and the DNS see the same objects
         topo = replace(topo, objects=topo.objects + tuple(implicit))
@@ -489,8 +418,9 @@ def build_cluster(topo: Topology) -> Cluster:
         hosted = {h.name for h in topo.hosts}
         nodes = {n: v if v.internal_ip6 is not None or n in hosted else replace(v, internal_ip6=node_ip6(v.internal_ip))
                  for n, v in nodes.items()}
-    cidrs = _node_cidrs(topo, nodes, pods)
-    cidrs6 = _node_cidrs6(topo, nodes, pods)
+    cfg = topo.cluster
+    cidrs = _node_cidrs(nodes, pods, cfg.pod_cidr, cfg.node_cidr_mask_size)
+    cidrs6 = _node_cidrs(nodes, pods, cfg.pod_cidr2, cfg.node_cidr_mask_size6, 6) if cfg.pod_cidr2 is not None else {}
     pods = _place(pods, nodes, cidrs, cidrs6)
     services, api_endpoints = _allocate(topo, [_service(o) for o in objs if o.kind == "Service"], nodes)
     given = _slices(objs)
