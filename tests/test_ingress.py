@@ -51,7 +51,9 @@ def test_json_shape(capsys):
     assert r["rule"] == {"ingress": "ingress-heldout/docs-pathtype-examples", "host": "r18.pathtypes.example",
                          "path": "/foo", "pathType": "Exact"}
     assert r["endpoint"].endswith(":8080")
-    assert r["trace"] == []
+    assert r["client"] == "internet"  # by default an external client, through the controller the simulator runs
+    kinds = [t.get("kind") for t in r["trace"]]
+    assert kinds.index("proxy") < kinds.index("service") and r["trace"][-1]["verdict"] == "delivered"
     won = [t for t in r["tried"] if t["result"] == "won"]
     assert len(won) == 1 and won[0]["pathType"] == "Exact"
     lost = [t for t in r["tried"] if t["host"] == "r18.pathtypes.example" and t["result"] == "lost"]
@@ -177,7 +179,8 @@ def test_trace_through_load_balancer_and_controller(capsys):
     verdicts = [t for t in r["trace"] if "verdict" in t]
     assert [v["verdict"] for v in verdicts] == ["delivered", "delivered"]
     assert verdicts[0]["delivered_to"].startswith("ingress-nginx/ingress-nginx-controller")
-    assert "load balancer" in verdicts[0]["leg"] and "controller -> Service default/web" in verdicts[1]["leg"]
+    assert "load balancer" in verdicts[0]["leg"] and verdicts[1]["leg"].endswith(f"-> {r['endpoint']}")
+    assert verdicts[1]["delivered_to"].startswith("default/web")
     assert any(t.get("node") == "load-balancer" for t in r["trace"])
 
 
@@ -188,5 +191,5 @@ def test_trace_through_nodeport_on_premises(capsys, tmp_path):
                       "https://web.example/", "--from", "laptop", "-o", "json")
     assert code == 0 and r["status"] == 200 and r["tls"]["fake"]
     verdicts = [t for t in r["trace"] if "verdict" in t]
-    assert "NodePort 192.168.1.11:30001" in verdicts[0]["leg"]  # the https port's nodePort
+    assert "NodePort 30001 on node-1 192.168.1.11:30001" in verdicts[0]["leg"]  # the https port's nodePort
     assert [v["verdict"] for v in verdicts] == ["delivered", "delivered"]

@@ -172,7 +172,7 @@ def build_parser():
     _files_arg(h)
     h.add_argument("url", metavar="URL", help="http://HOST/PATH or https://HOST/PATH")
     h.add_argument("--from", dest="src", metavar="SRC", help="the client (a host, pod or address) for the packet trace; "
-                   "default: an external client, no packet trace")
+                   "default: an external client (the simulated internet host)")
     h.add_argument("-H", "--header", dest="headers", action="append", default=[], metavar="'NAME: VALUE'",
                    help="a request header (only Host changes the routing; repeatable)")
     h.add_argument("--class", dest="ingress_class", metavar="NAME", help="the IngressClass whose controller answers (default: the default class)")
@@ -419,86 +419,40 @@ def cmd_serve_dns(args) -> int:
 
 
 def cmd_http(args) -> int:
-    from .ingress.controllers import ControllerError, controller_for
-    from .ingress.match import parse_request, route
-    from .k8s.cluster import build_cluster
+    from .ingress.request import RequestError, parse_headers, send
     from .sim.query import QueryError
 
-    host = None
-    for hd in args.headers:
-        name, sep, value = hd.partition(":")
-        if not sep or not name.strip():
-            raise QueryError(f"-H {hd!r}: a header is 'NAME: VALUE'")
-        if name.strip().lower() == "host":
-            host = value.strip()
     try:
-        req = parse_request(args.url, host)
-    except ValueError as e:
+        host = parse_headers(args.headers)
+    except RequestError as e:
         raise QueryError(str(e)) from None
     loaded = _load(args.files)
-    topo = loaded.topology
     try:
-        ctl = controller_for(topo.objects, args.ingress_class)
-    except ControllerError as e:
+        ex = send(loaded.topology, args.url, host, args.src, args.ingress_class)
+    except RequestError as e:
         raise QueryError(str(e)) from None
-    if not ctl.ingresses and not any(o.kind == "Ingress" for o in topo.objects):
-        raise QueryError("the topology has no Ingress objects (networking.k8s.io/v1 Ingress)")
-    cluster = build_cluster(topo)
-    d = route(ctl, cluster, req, topo.objects)
-    if args.src:
-        d.trace = _http_trace(topo, args.src, d)
-    _emit(d.to_dict(), args.output, _http_text(d))
+    out = ex.decision.to_dict()
+    out["client"] = ex.client
+    _emit(out, args.output, _http_text(ex.decision, ex.client))
     return 0
 
 
-def _http_trace(topo, src, d) -> list:
-    """The packets of the request: client -> the controller (its LoadBalancer IP or a NodePort), then the controller
-    pod -> the Service's cluster IP -> the chosen endpoint; hop summaries, each leg ending with its verdict.
-    Without a controller Service in the topology: the client straight to the Service."""
-    from .ingress.controllers import controller_service
-    from .sim.network import compile_topology
-    from .sim.query import trace
-
-    net = compile_topology(topo)
-    out: list = []
-
-    def leg(name, frm, dst, endpoint):
-        t = trace(net, frm, dst, "tcp", None, 64, endpoint)
-        out.extend({"leg": name, "hop": i, "node": h.node, "kind": h.kind, "in": h.in_, "out": h.out,
-                    "decision": h.decision, "packet": h.packet.summary()} for i, h in enumerate(t.hops, 1))
-        out.append({"leg": name, "verdict": t.verdict, "reason": t.reason, "delivered_to": t.delivered_to})
-        return t
-
-    src_next = src
-    front = controller_service(net.cluster, d.controller, d.request.scheme)
-    if front is not None:
-        svc, port = front
-        ep = net.cluster.ready_endpoints(svc, port)[0]
-        if svc.load_balancer_ip is not None:
-            dst, via = f"{svc.load_balancer_ip}:{port.port}", "load balancer"
-        else:
-            node = next((n for n in net.cluster.nodes.values() if n.internal_ip is not None), None)
-            dst, via = (f"{node.internal_ip}:{port.node_port}", "NodePort") if node is not None and port.node_port else \
-                (f"{svc.cluster_ip}:{port.port}", "cluster IP")
-        t = leg(f"client -> {via} {dst} -> controller Service {svc.namespace}/{svc.name}", src, dst, None)
-        if not t.delivered:
-            return out
-        src_next = t.delivered_to or str(ep.ip)
-    if d.endpoint_obj is None:
-        return out
-    dst = f"{d.service_obj.cluster_ip}:{d.port_obj.port}" if d.service_obj.cluster_ip is not None else d.endpoint
-    who = "controller" if front is not None else "client (no controller Service in the topology)"
-    leg(f"{who} -> Service {d.service_obj.namespace}/{d.service_obj.name} {dst} -> {d.endpoint}", src_next, dst, d.endpoint)
-    return out
-
-
-def _http_text(d) -> str:
+def _http_text(d, client: str | None = None) -> str:
     r = d.request
-    lines = [f"{r.scheme.upper()} GET {r.path}  Host: {r.host or '(none)'}  via the {d.controller.describe()} controller", ""]
+    lines = [f"{r.scheme.upper()} GET {r.path}  Host: {r.host or '(none)'}  from {client or 'an external client'} via the "
+             f"{d.controller.describe()} controller", ""]
     if d.tls is not None:
         lines.append(f"TLS: SNI {d.tls['sni'] or '(none)'}: {d.tls['certificate']}")
     lines.append("rules tried:")
+    other_hosts = [t for t in d.tried if t["result"] == "lost" and " does not match " in t["why"] and t["why"].startswith("host ")]
+    folded = len(other_hosts) > 3  # many rules for other hosts: one line (-o json lists each)
+    if folded:
+        hosts = sorted({t["host"] for t in other_hosts})
+        lines.append(f"    {len(other_hosts)} rules for {len(hosts)} other host{'s' if len(hosts) != 1 else ''} "
+                     f"({', '.join(hosts[:3])}{', ...' if len(hosts) > 3 else ''}): lost, the host does not match")
     for t in d.tried:
+        if folded and t in other_hosts:
+            continue
         mark = {"won": "*", "lost": " "}.get(t["result"], " ")
         where = f"{t['host'] or '(any host)'}{t['path']} {t['pathType']}" if t["path"] is not None else "defaultBackend"
         lines.append(f"  {mark} {t['ingress']}: {where} -> {t['backend']}: {t['result']}: {t['why']}")
@@ -514,6 +468,8 @@ def _http_text(d) -> str:
             lines.append(f"{leg}:")
         if "hop" in t:
             lines.append(f"  {t['hop']:>2}  {t['node']} [{t['kind']}]  {t['decision']}  {t['packet']}")
+            for rw in t.get("rewrites") or ():
+                lines.append(f"        {rw}")
         else:
             lines.append(f"  {t['verdict'].upper()}{': ' + t['reason'] if t['reason'] else ''}")
     if d.trace:
@@ -522,6 +478,8 @@ def _http_text(d) -> str:
     lines.append(f"{d.status}{b}{' endpoint ' + d.endpoint if d.endpoint else ''}: {d.reason}")
     if d.location:
         lines.append(f"Location: {d.location}")
+    if d.upstream_path is not None and d.upstream_path != r.path:
+        lines.append(f"upstream path (rewrite-target): {d.upstream_path}")
     return "\n".join(lines)
 
 

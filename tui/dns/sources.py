@@ -334,7 +334,7 @@ def holds_dns_address(topology: Topology) -> bool:
 def coredns_objects(topology: Topology) -> tuple[KubeObject, ...]:
     """What kubeadm installs when no Service holds the cluster DNS address (the cluster model's own
     :func:`tui.k8s.coredns.coredns_objects`, so that the data path and the DNS agree)."""
-    from ..k8s.coredns import coredns_objects as implicit
+    from ..k8s.coredns import addon_objects as implicit
 
     has_nodes = (any(o.kind in ("Node", "Pod") for o in topology.objects) or any(h.role == "node" for h in topology.hosts)
                  or any(o.kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet") for o in topology.objects))

@@ -69,11 +69,12 @@ class ControllerError(ValueError):
     pass
 
 
-def controller_for(objects, class_name: str | None = None) -> Controller:
+def controller_for(objects, class_name: str | None = None, default_kind: str | None = None) -> Controller:
     """The Ingress controller of the cluster (or the one implementing ``class_name``) and what it serves.
 
     Without ``class_name``: the default IngressClass, else the only IngressClass, else the first one; with
-    no IngressClass at all, an NGINX controller serving every Ingress (--watch-ingress-without-class)."""
+    no IngressClass at all, the controller ``default_kind`` (the topology's cluster.ingress; else NGINX) serving
+    every Ingress (--watch-ingress-without-class)."""
     classes = [o for o in objects if o.kind == "IngressClass"]
     ingresses = [o for o in objects if o.kind == "Ingress"]
     stamps = [str((o.body.get("metadata") or {}).get("creationTimestamp") or "") for o in ingresses]
@@ -88,7 +89,8 @@ def controller_for(objects, class_name: str | None = None) -> Controller:
     else:
         cls = defaults[0] if defaults else (classes[0] if classes else None)
     if cls is None:
-        ctl = Controller("nginx", class_name, "k8s.io/ingress-nginx")
+        kind = default_kind or "nginx"
+        ctl = Controller(kind, class_name, next((c for c, k in KNOWN.items() if k == kind), "k8s.io/ingress-nginx"))
         for ing in ingresses:
             c = _class_of(ing)
             if class_name is None or c in (None, class_name):

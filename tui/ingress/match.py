@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from .controllers import Controller
 
-REGEX_ANNOTATIONS = ("nginx.ingress.kubernetes.io/use-regex", "nginx.ingress.kubernetes.io/rewrite-target")
+REWRITE_TARGET = "nginx.ingress.kubernetes.io/rewrite-target"
+REGEX_ANNOTATIONS = ("nginx.ingress.kubernetes.io/use-regex", REWRITE_TARGET)
 SSL_REDIRECT = ("nginx.ingress.kubernetes.io/ssl-redirect", "nginx.ingress.kubernetes.io/force-ssl-redirect")
 
 
@@ -129,6 +130,7 @@ class Decision:
     reason: str = ""
     tls: dict | None = None
     location: str | None = None  # a redirect's Location
+    upstream_path: str | None = None  # the path the backend gets (NGINX's rewrite-target changes it)
     endpoint_obj: object = None
     service_obj: object = None
     port_obj: object = None
@@ -142,10 +144,14 @@ class Decision:
             d["tls"] = self.tls
         if self.location is not None:
             d["location"] = self.location
+        if self.upstream_path is not None and self.upstream_path != self.request.path:
+            d["upstreamPath"] = self.upstream_path
         return d
 
 
-def _annotations(o) -> dict:
+def annotations_of(o) -> dict:
+    if o is None:
+        return {}
     return (o.body.get("metadata") or {}).get("annotations") or {}
 
 
@@ -209,7 +215,7 @@ def route(ctl: Controller, cluster, req: Request, objects=()) -> Decision:
     chosen = [c for c in cands if levels[c.order] == group]
     if ctl.kind == "traefik" and group != "any":  # Traefik's routers: the host-less rules still match, at lower priority
         chosen += [c for c in cands if levels[c.order] == "any"]
-    regex = ctl.kind == "nginx" and any(_annotations(c.ingress).get(a) not in (None, "false", False)
+    regex = ctl.kind == "nginx" and any(annotations_of(c.ingress).get(a) not in (None, "false", False)
                                         for c in chosen for a in REGEX_ANNOTATIONS)
     # 2. the path: longest match, Exact before Prefix at equal length, then the oldest (first loaded)
     matched = []
@@ -221,8 +227,9 @@ def route(ctl: Controller, cluster, req: Request, objects=()) -> Decision:
             d.tried.append(_tried(c, "lost", why))
             continue
         n = path_match(c.path, c.path_type, req.path, regex and c.path_type != "Exact")
+        kind = c.path_type if c.path_type != "ImplementationSpecific" else f"ImplementationSpecific: {_specific(ctl.kind, regex)}"
         if n is None:
-            d.tried.append(_tried(c, "lost", f"path {c.path} ({c.path_type}) does not match {req.path}"))
+            d.tried.append(_tried(c, "lost", f"path {c.path} ({kind}) does not match {req.path}"))
             continue
         rank = (0 if levels[c.order] == group else 1,)  # traefik: host rules first
         if regex:
@@ -230,7 +237,7 @@ def route(ctl: Controller, cluster, req: Request, objects=()) -> Decision:
         else:
             key = rank + (-n, 0 if c.path_type == "Exact" else 1, c.order)
         matched.append((key, n, c))
-        d.tried.append(_tried(c, "matched", f"path {c.path} ({c.path_type}) matches {req.path} (length {n})"))
+        d.tried.append(_tried(c, "matched", f"path {c.path} ({kind}) matches {req.path} (length {n})"))
     matched.sort(key=lambda t: t[0])
     winner = matched[0][2] if matched else None
     for entry in d.tried:
@@ -259,13 +266,45 @@ def route(ctl: Controller, cluster, req: Request, objects=()) -> Decision:
         d.reason = f"no rule matches and no defaultBackend: the {ctl.kind} controller's default backend answers 404"
         return d
     _resolve(d, cluster, ing, backend)
+    d.upstream_path = req.path
+    if winner is not None and ctl.kind == "nginx" and annotations_of(ing).get(REWRITE_TARGET):
+        d.upstream_path = rewrite(winner.path, str(annotations_of(ing)[REWRITE_TARGET]), req.path)
     if d.status == 200 and req.scheme == "http" and ctl.kind == "nginx" and _has_tls(ctl, req.host) and \
-            str(_annotations(ing).get(SSL_REDIRECT[0], "true")).lower() != "false":
+            str(annotations_of(ing).get(SSL_REDIRECT[0], "true")).lower() != "false":
         d.status = 308
         d.location = f"https://{req.raw_host}{req.path}"
+        d.endpoint, d.endpoint_obj = None, None  # the controller answers itself; the HTTPS request is proxied
         d.reason = f"NGINX redirects HTTP to HTTPS (308) for {req.host}, a host with TLS; the HTTPS request then goes to " \
                    f"{d.backend['service']}:{d.backend['port']}"
     return d
+
+
+def _specific(kind: str, regex: bool) -> str:
+    """How a controller reads an ImplementationSpecific path."""
+    if kind == "nginx":
+        return "NGINX's case-insensitive regex location, as use-regex/rewrite-target make it" if regex else \
+            "NGINX's string prefix location"
+    if kind == "haproxy":
+        return "HAProxy's string prefix (path_beg)"
+    return "Traefik's PathPrefix, a string prefix"
+
+
+def rewrite(path: str, target: str, req: str) -> str:
+    """NGINX's ``rewrite "(?i)<path>" <target> break;``: when the path's regex matches the request, the whole URI
+    becomes ``target`` with ``$1``.. replaced by the groups (empty when a group took no part)."""
+    try:
+        m = re.search(path, req, re.IGNORECASE)
+    except re.error:
+        return req
+    if m is None:
+        return req
+
+    def group(g) -> str:
+        n = int(g.group(1))
+        return (m.group(n) or "") if n <= (m.re.groups or 0) else ""
+
+    out = re.sub(r"\$(\d)", group, target)
+    return out if out.startswith("/") else "/" + out
 
 
 def _tried(c: Candidate, result: str, why: str) -> dict:

@@ -395,9 +395,10 @@ def build_cluster(topo: Topology) -> Cluster:
                 if nodes[h.name].internal_ip6 is None:
                     nodes[h.name] = replace(nodes[h.name], internal_ip6=ip6)
     pods = [_pod(o) for o in objs if o.kind == "Pod"]
-    from .coredns import coredns_objects
+    from .coredns import addon_objects
 
-    implicit = coredns_objects(topo, objs, has_nodes=bool(nodes or pods))
+    implicit = addon_objects(topo, objs, has_nodes=bool(nodes or pods or any(
+        o.kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet") for o in objs)))
     if implicit:  # kept on the cluster's topology, so that the data path and the DNS see the same objects
         topo = replace(topo, objects=topo.objects + tuple(implicit))
         objs = list(topo.objects)

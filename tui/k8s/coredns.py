@@ -47,3 +47,14 @@ def coredns_objects(topo: Topology, objs: list[KubeObject] | tuple[KubeObject, .
     if has_nodes and not own_deployment:
         out.append(KubeObject("apps/v1", "Deployment", "coredns", "kube-system", deployment, IMPLICIT))
     return out
+
+
+def addon_objects(topo: Topology, objs: list[KubeObject] | tuple[KubeObject, ...], has_nodes: bool = True) -> list[KubeObject]:
+    """Everything the simulator adds to a cluster: kubeadm's CoreDNS, and the Ingress controller the topology asks
+    for (:mod:`tui.k8s.ingress_addon`) when the files do not run it themselves."""
+    out = coredns_objects(topo, objs, has_nodes)
+    if has_nodes:
+        from .ingress_addon import controller_objects
+
+        out += controller_objects(topo, objs, IMPLICIT)
+    return out

@@ -114,6 +114,10 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
         meta.done()
     if kind == "Service":
         _service(f)
+    elif kind == "Ingress":
+        from .ingress import check_ingress
+
+        check_ingress(f)
     f.done()
     if namespaced and namespace is None:
         namespace = "default"

@@ -33,7 +33,7 @@ BRIDGE_FIELDS = ("name", "address", "addresses", "description")
 NAMESPACE_FIELDS = ("name", "interfaces", "routes", "forwarding", "description")
 DOCKER_FIELDS = ("bridge", "cidr", "address")
 CONTAINER_FIELDS = ("name", "host", "address", "ports", "description")
-CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy", "loadBalancerPool", "ipipMode", "nodeCIDRMaskSizeIPv6")
+CLUSTER_FIELDS = ("name", "domain", "podCIDR", "nodeCIDRMaskSize", "serviceCIDR", "dns", "cni", "kubeProxy", "loadBalancerPool", "ipipMode", "nodeCIDRMaskSizeIPv6", "ingress")
 CNI_PLUGINS = ("bridge", "host-gw", "flannel", "calico", "cilium")
 PROXY_MODES = ("iptables", "ipvs", "nftables")
 IPIP_MODES = ("Never", "Always", "CrossSubnet")
@@ -413,10 +413,42 @@ def _cluster(f: Fields, mark) -> ClusterConfig:
         ipip = "Never"
     elif ipip != "Never" and cni != "calico":
         f.error("ipipMode", f"ipipMode is Calico's setting: the cluster's CNI plugin is {cni}")
+    ing_ctl, ing_svc = _ingress(f, pool)
     f.done()
     return ClusterConfig(name, domain, pod, size, svc, dns_ip, cni, mode, True, pool, mark=mark, ipip_mode=ipip,
                          pod_cidr2=pod2, service_cidr2=svc2, node_cidr_mask_size6=size6 or 64,
-                         dns_upstream_records=upstream_records, dns_upstream_nameservers=upstream_servers)
+                         dns_upstream_records=upstream_records, dns_upstream_nameservers=upstream_servers,
+                         ingress_controller=ing_ctl, ingress_service=ing_svc)
+
+
+INGRESS_CONTROLLERS = ("nginx", "haproxy", "traefik")
+
+
+def _ingress(f: Fields, pool) -> tuple[str | None, str | None]:
+    """``ingress: nginx`` or ``ingress: {controller: nginx, service: NodePort}``: the controller the simulator runs."""
+    if not f.has("ingress"):
+        return None, None
+    if isinstance(f.m["ingress"], str):
+        ctl, svc = f.get("ingress", str), None
+    else:
+        sub = f.sub("ingress", ("controller", "service"))
+        if sub is None:
+            return None, None
+        ctl = sub.get("controller", str, "nginx")
+        svc = sub.get("service", str, None)
+        if svc is not None and svc not in ("LoadBalancer", "NodePort"):
+            sub.error("service", f'the Service in front of the controller is LoadBalancer or NodePort, not "{svc}"')
+            svc = None
+        elif svc == "LoadBalancer" and pool is None:
+            sub.error("service", "a LoadBalancer needs cluster.loadBalancerPool (the addresses it hands out)")
+            svc = None
+        sub.done()
+        if not isinstance(ctl, str):
+            return None, None
+    if ctl not in INGRESS_CONTROLLERS:
+        f.error("ingress", f'unknown Ingress controller "{ctl}": one of {", ".join(INGRESS_CONTROLLERS)}')
+        return None, None
+    return ctl, svc
 
 
 def _dns_upstream(f: Fields) -> tuple[tuple, tuple]:

@@ -210,6 +210,10 @@ class ClusterConfig:
     # (absolute name, ttl, TYPE, rdata as dig prints it); nameservers are the nodes' resolv.conf servers.
     dns_upstream_records: tuple = ()
     dns_upstream_nameservers: tuple = ()
+    # cluster.ingress: the Ingress controller the simulator runs (nginx, haproxy, traefik) and the Service type
+    # in front of it (LoadBalancer or NodePort; None: LoadBalancer when there is a loadBalancerPool)
+    ingress_controller: str | None = None
+    ingress_service: str | None = None
 
     @property
     def pod_cidrs(self) -> tuple:
