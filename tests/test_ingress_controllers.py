@@ -254,3 +254,16 @@ def test_cluster_ingress_errors(tmp_path, capsys, cluster, msg):
     code = run(["check", "-f", write(tmp_path, cluster=cluster)])
     _, err = capsys.readouterr()
     assert code == 1 and msg in err and "cluster.ingress" in err
+
+
+def test_08_ingress_traefik_runs_the_class_controller():
+    t = topo(str(ROOT / "topologies" / "08-ingress-traefik.yaml"))
+    got = {u: send(t, u).decision for u in ("http://wiki.example/docsearch", "http://wiki.example/apix",
+                                             "http://wiki.example/api/v1", "https://wiki.example/docs")}
+    assert got["http://wiki.example/docsearch"].backend["service"] == "docs"  # ImplementationSpecific: a string prefix
+    assert got["http://wiki.example/apix"].status == 404  # Prefix: whole elements
+    assert got["http://wiki.example/api/v1"].backend == {"namespace": "default", "service": "api", "port": 8080}
+    https = got["https://wiki.example/docs"]
+    assert https.status == 200 and https.tls["fake"] and "TRAEFIK DEFAULT CERT" in https.tls["certificate"]
+    ex = send(t, "http://wiki.example/docs")
+    assert ex.legs[0].trace.delivered_to.startswith("traefik/traefik-") and "NodePort" in ex.legs[0].name
