@@ -267,3 +267,21 @@ def test_08_ingress_traefik_runs_the_class_controller():
     assert https.status == 200 and https.tls["fake"] and "TRAEFIK DEFAULT CERT" in https.tls["certificate"]
     ex = send(t, "http://wiki.example/docs")
     assert ex.legs[0].trace.delivered_to.startswith("traefik/traefik-") and "NodePort" in ex.legs[0].name
+
+
+@pytest.mark.parametrize("controller,ann,tls,want", [
+    ("k8s.io/ingress-nginx", "{}", True, 308),
+    ("k8s.io/ingress-nginx", "{nginx.ingress.kubernetes.io/ssl-redirect: 'false'}", True, 200),
+    ("k8s.io/ingress-nginx", "{nginx.ingress.kubernetes.io/force-ssl-redirect: 'true'}", False, 308),
+    ("k8s.io/ingress-nginx", "{}", False, 200),
+    ("haproxy.org/ingress-controller/haproxy", "{}", True, 302),
+    ("haproxy.org/ingress-controller/haproxy", "{haproxy.org/ssl-redirect-code: '301'}", True, 301),
+    ("haproxy.org/ingress-controller/haproxy", "{haproxy.org/ssl-redirect: 'false'}", True, 200),
+    ("traefik.io/ingress-controller", "{}", True, 200),
+])
+def test_each_controllers_redirect_to_https(tmp_path, controller, ann, tls, want):
+    cls = CLASS.format(name="c", ann=", annotations: {ingressclass.kubernetes.io/is-default-class: 'true'}", controller=controller)
+    extra = ingress(annotations=ann, spec_extra="  tls: [{hosts: [web.example], secretName: web-tls}]\n" if tls else "")
+    d = send(topo(write(tmp_path, extra=cls + extra)), "http://web.example/x", with_trace=False).decision
+    assert d.status == want
+    assert (d.location == "https://web.example/x") == (want != 200)

@@ -269,14 +269,35 @@ def route(ctl: Controller, cluster, req: Request, objects=()) -> Decision:
     d.upstream_path = req.path
     if winner is not None and ctl.kind == "nginx" and annotations_of(ing).get(REWRITE_TARGET):
         d.upstream_path = rewrite(winner.path, str(annotations_of(ing)[REWRITE_TARGET]), req.path)
-    if d.status == 200 and req.scheme == "http" and ctl.kind == "nginx" and _has_tls(ctl, req.host) and \
-            str(annotations_of(ing).get(SSL_REDIRECT[0], "true")).lower() != "false":
-        d.status = 308
+    redirect = _redirect(ctl, ing, req) if d.status == 200 and req.scheme == "http" else None
+    if redirect is not None:
+        d.status, why = redirect
         d.location = f"https://{req.raw_host}{req.path}"
         d.endpoint, d.endpoint_obj = None, None  # the controller answers itself; the HTTPS request is proxied
-        d.reason = f"NGINX redirects HTTP to HTTPS (308) for {req.host}, a host with TLS; the HTTPS request then goes to " \
-                   f"{d.backend['service']}:{d.backend['port']}"
+        d.reason = f"{why}; the HTTPS request then goes to {d.backend['service']}:{d.backend['port']}"
     return d
+
+
+def _redirect(ctl: Controller, ing, req: Request) -> tuple[int, str] | None:
+    """The controller's own redirect of plain HTTP to HTTPS: (status, why), or None when it proxies.
+    NGINX: 308 for a host with TLS (ssl-redirect, default true) or always with force-ssl-redirect. HAProxy: for a
+    host with TLS (haproxy.org/ssl-redirect, default on with TLS), 302 unless haproxy.org/ssl-redirect-code says.
+    Traefik: never by default (a redirect middleware on the entrypoint does it)."""
+    ann = {k: str(v).lower() for k, v in annotations_of(ing).items()}
+    tls = _has_tls(ctl, req.host)
+    if ctl.kind == "nginx":
+        if ann.get(SSL_REDIRECT[1]) == "true":
+            return 308, f"NGINX redirects HTTP to HTTPS (308): {SSL_REDIRECT[1]} is true"
+        if tls and ann.get(SSL_REDIRECT[0], "true") != "false":
+            return 308, f"NGINX redirects HTTP to HTTPS (308) for {req.host}, a host with TLS (ssl-redirect is on by default)"
+    elif ctl.kind == "haproxy":
+        on = ann.get("haproxy.org/ssl-redirect", "true" if tls else "false") == "true"
+        if on:
+            code = ann.get("haproxy.org/ssl-redirect-code", "302")
+            code = int(code) if code in ("301", "302", "303", "307", "308") else 302
+            return code, (f"HAProxy redirects HTTP to HTTPS ({code}) for {req.host}, a host with TLS" if tls
+                          else f"HAProxy redirects HTTP to HTTPS ({code}): haproxy.org/ssl-redirect is true")
+    return None
 
 
 def _specific(kind: str, regex: bool) -> str:
