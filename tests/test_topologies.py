@@ -48,7 +48,7 @@ def _try_commands(path: Path) -> list[list[str]]:
     for line in path.read_text().splitlines():
         if not line.startswith("#"):
             break
-        m = re.match(r"#\s+kubenet-tui\s+(check|routes|trace)\b(.*)", line)
+        m = re.match(r"#\s+kubenet-tui\s+(check|routes|trace|iptables|ipvs|resolve|http|reach)\b(.*)", line)
         if m:
             rest = m.group(2).split("#")[0].split("  (")[0]
             out.append([m.group(1)] + shlex.split(rest))

@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http")
+COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http", "reach")
 
 MAIN_EPILOG = """\
 commands:
@@ -24,6 +24,7 @@ commands:
   resolve  ask the cluster DNS (CoreDNS) a name, as dig does, or as a pod's resolver does
   serve-dns  a real DNS server (UDP and TCP) answering from the simulated cluster DNS
   http     send an HTTP request to the cluster's Ingress controller: the rule, backend and endpoint it picks
+  reach    which pods may talk to which under the NetworkPolicies, and the policy and rule behind each answer
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -177,6 +178,9 @@ def build_parser():
                    help="a request header (only Host changes the routing; repeatable)")
     h.add_argument("--class", dest="ingress_class", metavar="NAME", help="the IngressClass whose controller answers (default: the default class)")
     h.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default text)")
+    from .netpol.command import add_parser as add_reach
+
+    add_reach(sub, fmt, _files_arg)
     return p
 
 
@@ -483,6 +487,13 @@ def _http_text(d, client: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _cmd_reach(args) -> int:
+    from .netpol.command import cmd_reach
+    from .sim.query import QueryError
+
+    return cmd_reach(args, _load, _emit, QueryError)
+
+
 class _Usage(Exception):
     pass
 
@@ -503,7 +514,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables,
-                    "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns, "http": cmd_http}
+                    "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns, "http": cmd_http,
+                    "reach": _cmd_reach}
         return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)
