@@ -219,9 +219,9 @@ def test_a_connection_needs_egress_and_ingress():
     assert v.egress == [{"policy": "x/out", "rule": None, "effect": "isolated",
                          "why": "selects x/a for egress; it has no egress rule, so it allows nothing"}]
     assert v.ingress[0]["policy"] == "y/in" and v.ingress[0]["rule"] == 0 and v.ingress[0]["effect"] == "allowed"
-    assert v.reason.startswith("egress of x/a: isolated by x/out, no rule allows y/b on TCP/80")
+    assert v.reason.startswith("egress of x/a: isolated by x/out, no rule allows y/b:80")
     v = evaluate(ix_of(np("in", "  podSelector: {}\n  ingress: []", ns="y")), "x/a", "y/b", 80)
-    assert v.egress_allowed and not v.ingress_allowed and v.reason == "ingress of y/b: isolated by y/in, no rule allows x/a on TCP/80"
+    assert v.egress_allowed and not v.ingress_allowed and v.reason == "ingress of y/b: isolated by y/in, no rule allows x/a:80"
     v = evaluate(ix_of(), "x/a", "y/b", 80)
     assert v.allowed and "not isolated" in v.reason and v.egress[0]["policy"] is None
 

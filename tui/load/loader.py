@@ -295,6 +295,12 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
                 problems.warn(node.mark if node is not None else cfg.mark, "cluster.podCIDR",
                               f"node {name} gets no pod CIDR: {cfg.pod_cidr} has no /{cfg.node_cidr_mask_size} left for it, "
                               "so its pods get no address (widen podCIDR or make nodeCIDRMaskSize longer)")
+        if any(o.kind == "NetworkPolicy" for o in topo.objects):  # policies that load but do not do what they seem to
+            from ..netpol.lint import lint
+
+            for item in lint(net.cluster):
+                if item.severity != "error":  # policies the API server refuses are the loader's own errors
+                    problems.warn(item.problem.mark, item.path, item.message)
     for ns, rp in net.route_problems:
         r = rp.route
         mark = fields.get(r.mark, {}).get(rp.field, r.mark)

@@ -295,7 +295,8 @@ class NetpolIndex:
         if allowed:
             who = ", ".join(f"{a['policy']} rule {a['rule']}" for a in allowed)
             return True, allowed, f"{head}: allowed by {who}"
-        return False, refused, f"{head}: isolated by {', '.join(p.key for p in pols)}, no rule allows {what}"
+        short = f"{other.label}:{port}" + ("" if protocol == "TCP" else f"/{protocol}")  # y/b:80, y/b:53/UDP
+        return False, refused, f"{head}: isolated by {', '.join(p.key for p in pols)}, no rule allows {short}"
 
     def _rule_miss(self, rule: Rule, pol: NetworkPolicy, other: End, other_ip, port: int, protocol: str, named) -> str | None:
         """None when the rule allows ``other`` on port/protocol, else why not."""

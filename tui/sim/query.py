@@ -105,13 +105,17 @@ def destination(net: Network, text: str) -> Endpoint:
 
 
 def _service(net: Network, name: str, port: int | None) -> Endpoint:
-    """``svc/NAME[.NAMESPACE]``: the Service's cluster IP, and its port when it has only one."""
-    svc_name, _, ns = name.partition(".")
+    """``svc/NAME[.NAMESPACE]`` or ``svc/NAMESPACE/NAME``: the Service's cluster IP, and its port when it has only one."""
+    if "/" in name:
+        ns, _, svc_name = name.partition("/")
+    else:
+        svc_name, _, ns = name.partition(".")
     ns = ns or "default"
     services = net.cluster.services if net.cluster is not None else []
     svc = next((s for s in services if s.name == svc_name and s.namespace == ns), None)
     if svc is None:
-        raise QueryError(f'no Service "{ns}/{svc_name}"{_suggest(f"{ns}/{svc_name}", [s.key for s in services])}')
+        close = _suggest(f"svc/{svc_name}.{ns}", [f"svc/{s.name}.{s.namespace}" for s in services])
+        raise QueryError(f'no Service "{ns}/{svc_name}"{close}')
     if svc.cluster_ip is None:
         raise QueryError(f"Service {svc.key} has no cluster IP ({'headless' if svc.type != 'ExternalName' else 'ExternalName'}): "
                          "trace to one of its pods instead")

@@ -147,6 +147,9 @@ class Walker:
         """Send ``pkt`` from namespace ``source``; follow the reply back if there is one (for UDP only
         when ``answered``: a request such as a DNS query that the server answers)."""
         fwd = self._walk(source, pkt)
+        from .policy import enforce
+
+        enforce(self.net, fwd)  # the cluster's NetworkPolicies, on the connection as the pods see it
         if reply and fwd.delivered and (pkt.proto in REPLY_PROTOCOLS or answered) and fwd.delivered_to:
             final = fwd.hops[-1].packet
             answer = Packet(final.proto, final.dst, final.src, final.dport, final.sport)
