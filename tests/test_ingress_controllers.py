@@ -285,3 +285,12 @@ def test_each_controllers_redirect_to_https(tmp_path, controller, ann, tls, want
     d = send(topo(write(tmp_path, extra=cls + extra)), "http://web.example/x", with_trace=False).decision
     assert d.status == want
     assert (d.location == "https://web.example/x") == (want != 200)
+
+
+def test_another_projects_ingress_kind_is_no_ingress(tmp_path, capsys):
+    crd = "apiVersion: example.com/v1\nkind: Ingress\nmetadata: {name: x}\nspec: {rules: [{host: web.example}]}\n"
+    code = run(["http", "-f", write(tmp_path, extra=crd), "http://web.example/"])
+    _, err = capsys.readouterr()
+    assert code == 1 and "no Ingress objects (networking.k8s.io/v1 Ingress)" in err
+    c = build_cluster(topo(write(tmp_path, extra=crd)))
+    assert not any(p.namespace == "ingress-nginx" for p in c.pods)  # nor does it make the simulator run a controller

@@ -83,3 +83,10 @@ def test_no_policies_no_notes():
     t = trace(compile_topology(load([str(ROOT / "topologies" / "04-two-node-cluster.yaml")]).topology), "default/client",
               "svc/web", "tcp")
     assert t.delivered and not notes(t)
+
+
+def test_calicos_own_networkpolicy_kind_is_not_a_kubernetes_one(tmp_path):
+    text = NP.read_text().replace("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy",
+                                  "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy")
+    t = trace(net_of(text, tmp_path), "default/client", "shop/db", "tcp", 5432)
+    assert t.delivered and not notes(t)

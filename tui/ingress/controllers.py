@@ -21,6 +21,14 @@ FAKE_CERT = {
 }
 
 
+API_VERSION = "networking.k8s.io/v1"
+
+
+def is_ingress(o, kind: str = "Ingress") -> bool:
+    """A Kubernetes Ingress (or, with ``kind``, IngressClass): not another project's kind of the same name."""
+    return o.kind == kind and o.api_version == API_VERSION
+
+
 def kind_of(controller: str) -> str:
     """nginx, haproxy or traefik from an IngressClass's spec.controller (nginx when unknown)."""
     c = (controller or "").strip().lower()
@@ -75,8 +83,8 @@ def controller_for(objects, class_name: str | None = None, default_kind: str | N
     Without ``class_name``: the default IngressClass, else the only IngressClass, else the first one; with
     no IngressClass at all, the controller ``default_kind`` (the topology's cluster.ingress; else NGINX) serving
     every Ingress (--watch-ingress-without-class)."""
-    classes = [o for o in objects if o.kind == "IngressClass"]
-    ingresses = [o for o in objects if o.kind == "Ingress"]
+    classes = [o for o in objects if is_ingress(o, "IngressClass")]
+    ingresses = [o for o in objects if is_ingress(o)]
     stamps = [str((o.body.get("metadata") or {}).get("creationTimestamp") or "") for o in ingresses]
     if ingresses and all(stamps):  # equal paths: the oldest Ingress wins (as NGINX orders them); else load order
         ingresses = [o for _, _, o in sorted(zip(stamps, range(len(ingresses)), ingresses, strict=True))]

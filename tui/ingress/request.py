@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .controllers import Controller, ControllerError, controller_for, controller_service
+from .controllers import Controller, ControllerError, controller_for, controller_service, is_ingress
 from .match import Decision, annotations_of, parse_request, route
 
 SERVICE_UPSTREAM = "nginx.ingress.kubernetes.io/service-upstream"
@@ -75,7 +75,7 @@ def send(topo, url: str, host_header: str | None = None, client: str | None = No
         ctl = controller_for(topo.objects, ingress_class, topo.cluster.ingress_controller)
     except ControllerError as e:
         raise RequestError(str(e)) from None
-    if not any(o.kind == "Ingress" for o in topo.objects):
+    if not any(is_ingress(o) for o in topo.objects):
         raise RequestError("the topology has no Ingress objects (networking.k8s.io/v1 Ingress)")
     if net is None:
         if with_trace:
@@ -178,7 +178,7 @@ def _winner_ingress(d: Decision, cluster):
     if d.rule is None:
         return None
     ns, _, name = d.rule["ingress"].partition("/")
-    return next((o for o in cluster.topology.objects if o.kind == "Ingress" and o.namespace == ns and o.name == name), None)
+    return next((o for o in cluster.topology.objects if is_ingress(o) and o.namespace == ns and o.name == name), None)
 
 
 def _proxy(ex: Exchange, ctl_pod: str | None) -> dict:

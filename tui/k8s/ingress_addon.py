@@ -25,18 +25,18 @@ GENERATED = "kubenet.dev/generated"  # an annotation on what the simulator adds:
 def wanted(topo: Topology, objs) -> list[tuple[str, str]]:
     """The controller kinds the topology asks for, each with why: ``cluster.ingress``, then each IngressClass's
     ``spec.controller``; with Ingress objects and neither, NGINX (the controller serving class-less Ingresses)."""
-    from ..ingress.controllers import kind_of
+    from ..ingress.controllers import is_ingress, kind_of
 
     out: list[tuple[str, str]] = []
     if topo.cluster.ingress_controller:
         out.append((topo.cluster.ingress_controller, "cluster.ingress names it"))
     for o in objs:
-        if o.kind == "IngressClass":
+        if is_ingress(o, "IngressClass"):
             ctl = str((o.body.get("spec") or {}).get("controller") or "")
             k = kind_of(ctl)
             if all(k != w for w, _ in out):
                 out.append((k, f"IngressClass {o.name} names spec.controller {ctl}"))
-    if not out and any(o.kind == "Ingress" for o in objs):
+    if not out and any(is_ingress(o) for o in objs):
         out.append(("nginx", "the Ingresses name no controller: the simulator runs ingress-nginx"))
     return out
 

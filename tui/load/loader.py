@@ -295,7 +295,9 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
                 problems.warn(node.mark if node is not None else cfg.mark, "cluster.podCIDR",
                               f"node {name} gets no pod CIDR: {cfg.pod_cidr} has no /{cfg.node_cidr_mask_size} left for it, "
                               "so its pods get no address (widen podCIDR or make nodeCIDRMaskSize longer)")
-        if any(o.kind == "NetworkPolicy" for o in topo.objects):  # policies that load but do not do what they seem to
+        from ..netpol.policy import is_policy
+
+        if any(is_policy(o) for o in topo.objects):  # policies that load but do not do what they seem to
             from ..netpol.lint import lint
 
             for item in lint(net.cluster):

@@ -20,7 +20,7 @@ from ..k8s.cluster import Cluster, Pod
 from ..load.errors import Problem
 from ..model.topology import KubeObject
 from .evaluate import NetpolIndex, _key
-from .policy import NetworkPolicy, Rule
+from .policy import NetworkPolicy, Rule, is_policy
 
 DNS_PORT = 53
 
@@ -48,7 +48,7 @@ class LintItem:
 def lint(cluster: Cluster | NetpolIndex, objects=None) -> list[LintItem]:
     """Warnings (and errors) for the NetworkPolicies among ``objects`` (default: every one of the cluster)."""
     ix = cluster if isinstance(cluster, NetpolIndex) else NetpolIndex(cluster, strict=False)
-    wanted = None if objects is None else {(o.namespace, o.name) for o in objects if o.kind == "NetworkPolicy"}
+    wanted = None if objects is None else {(o.namespace, o.name) for o in objects if is_policy(o)}
     out = [LintItem(e.obj, e.path, f"NetworkPolicy {e.obj.namespace}/{e.obj.name}: {e.message}", "error")
            for e in ix.errors if wanted is None or (e.obj.namespace, e.obj.name) in wanted]
     dns = _dns_pods(ix)

@@ -302,11 +302,19 @@ def parse_policy(obj: KubeObject) -> NetworkPolicy:
                          ingress, egress, obj)
 
 
+API_VERSION = "networking.k8s.io/v1"
+
+
+def is_policy(o) -> bool:
+    """A Kubernetes NetworkPolicy (not Calico's or another project's kind of the same name)."""
+    return o.kind == "NetworkPolicy" and o.api_version == API_VERSION
+
+
 def parse_policies(objects, strict: bool = True) -> tuple[list[NetworkPolicy], list[PolicyError]]:
     """Every NetworkPolicy among ``objects``; ``strict``: raise the first PolicyError, else collect them."""
     out, errors = [], []
     for o in objects:
-        if o.kind != "NetworkPolicy":
+        if not is_policy(o):
             continue
         try:
             out.append(parse_policy(o))

@@ -24,7 +24,9 @@ def index(net):
         return cached
     ix = None
     cluster = net.cluster
-    if cluster is not None and any(o.kind == "NetworkPolicy" for o in cluster.topology.objects):
+    from ..netpol.policy import is_policy
+
+    if cluster is not None and any(is_policy(o) for o in cluster.topology.objects):
         from ..netpol.evaluate import NetpolIndex
 
         ix = NetpolIndex(cluster, strict=False)
