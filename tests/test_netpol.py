@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,9 @@ import yaml
 
 from tui import cli
 from tui.k8s.cluster import build_cluster
-from tui.load import load
-from tui.netpol import NetpolError, NetpolIndex, PolicyError, evaluate, lint, matrix, policies_for, selected_pods
+from tui.load import LoadError, load
+from tui.model.topology import KubeObject
+from tui.netpol import NetpolError, NetpolIndex, PolicyError, evaluate, lint, matrix, parse_policy, policies_for, selected_pods
 from tui.netpol.command import add_parser, cmd_reach
 from tui.sim.query import QueryError
 
@@ -268,16 +271,24 @@ def test_node_addresses_and_loopback():
     ("  podSelector: {matchExpressions: [{key: a, operator: In}]}", "spec.podSelector.matchExpressions[0].values"),
 ])
 def test_policies_the_api_server_refuses(spec, path):
-    with pytest.raises(PolicyError) as e:
-        ix_of(np("bad", spec))
-    assert e.value.path == path and "x/bad" in str(e.value)
+    doc = np("bad", spec)
+    with pytest.raises(LoadError) as e:  # the loader refuses it, located
+        ix_of(doc)
+    assert any(p.path == path for p in e.value.problems)
+    body = yaml.safe_load(doc)  # and the core parser, given such an object by other means, refuses it at the same path
+    with pytest.raises(PolicyError) as pe:
+        parse_policy(KubeObject("networking.k8s.io/v1", "NetworkPolicy", "bad", "x", body))
+    assert pe.value.path == path and "x/bad" in str(pe.value)
 
 
-def test_reach_refuses_an_invalid_policy(tmp_path):
+def test_reach_refuses_an_invalid_policy(tmp_path, capsys):
     f = tmp_path / "bad.yaml"
     f.write_text("\n---\n".join(BASE + [np("bad", "  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: nope}}]}]")]) + "\n")
-    with pytest.raises(QueryError, match=r"bad.yaml:\d+:1: NetworkPolicy x/bad: spec.ingress\[0\].from\[0\].ipBlock.cidr: 'nope' is not a CIDR"):
-        reach("-f", str(f), "--port", "80")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["reach", "-f", str(f), "--port", "80"])
+    err = capsys.readouterr().err
+    assert e.value.code == 1 and "Traceback" not in err
+    assert re.search(r"bad\.yaml:\d+:\d+: error: spec\.ingress\[0\]\.from\[0\]\.ipBlock\.cidr: ", err)
 
 
 # -- lint -------------------------------------------------------------------------------------------------
@@ -325,8 +336,10 @@ def test_lint_selectors_and_named_ports():
 
 
 def test_lint_reports_refused_policies_as_errors():
-    text = "\n---\n".join(BASE + [np("bad", "  podSelector: {}\n  egress: [{ports: [{port: 0}]}]")]) + "\n"
-    items = lint(build_cluster(load(["t.yaml"], {"t.yaml": text}).topology))
+    topo = load(["t.yaml"], {"t.yaml": "\n---\n".join(BASE) + "\n"}).topology
+    body = yaml.safe_load(np("bad", "  podSelector: {}\n  egress: [{ports: [{port: 0}]}]"))
+    bad = KubeObject("networking.k8s.io/v1", "NetworkPolicy", "bad", "x", body)  # not through the loader, which refuses it
+    items = lint(build_cluster(dataclasses.replace(topo, objects=topo.objects + (bad,))))
     assert [(i.severity, i.path) for i in items] == [("error", "spec.egress[0].ports[0].port")]
 
 

@@ -118,6 +118,9 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
         from .ingress import check_ingress
 
         check_ingress(f)
+    elif kind == "NetworkPolicy":
+        from .netpol import check_network_policy
+        check_network_policy(f)
     f.done()
     if namespaced and namespace is None:
         namespace = "default"

@@ -208,10 +208,14 @@ def parse_selector(value, obj: KubeObject | None, path: str) -> LabelSelector:
 
 
 def _network(text, obj, path) -> Network:
+    """An ipBlock CIDR read as the API server reads it (the loader's parser: host bits, leading zeros), as Go sees
+    it (an IPv4-mapped network is IPv4)."""
+    from ..load.netpol import _go_network, parse_ipblock_cidr
+
     try:
-        return ipaddress.ip_network(str(text), strict=False)
-    except ValueError:
-        _req(obj, path, f"{text!r} is not a CIDR (e.g. 10.0.0.0/16)")
+        return _go_network(parse_ipblock_cidr(str(text))[0])
+    except ValueError as e:
+        _req(obj, path, f"{text!r} is not a CIDR (e.g. 10.0.0.0/16): {e}")
 
 
 def parse_peer(value, obj, path) -> Peer:
