@@ -90,3 +90,16 @@ def test_calicos_own_networkpolicy_kind_is_not_a_kubernetes_one(tmp_path):
                                   "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy")
     t = trace(net_of(text, tmp_path), "default/client", "shop/db", "tcp", 5432)
     assert t.delivered and not notes(t)
+
+
+def test_check_warns_where_dns_is_blocked(tmp_path):
+    text = NP.read_text()
+    start = text.index("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-dns")
+    end = text.index("---", start)
+    f = tmp_path / "np.yaml"
+    f.write_text(text[:start] + text[end + 4:])
+    warnings = [w for w in load([str(f)]).warnings if "DNS" in w.message]
+    lines = f.read_text().splitlines()
+    assert len(warnings) == 3  # default-deny, frontend and backend isolate egress without DNS
+    for w in warnings:
+        assert w.path == "spec.policyTypes" and lines[w.mark.line - 1].lstrip().startswith("policyTypes:")

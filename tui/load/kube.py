@@ -159,12 +159,24 @@ def _field_marks(m: YMap) -> dict:
         sec = m.get(section)
         if isinstance(sec, YMap) and key in sec:
             out[f"{section}.{key}"] = sec.vmark(key)
+    if m.get("kind") == "NetworkPolicy" and isinstance(m.get("spec"), YMap):  # every field: lint warnings point at it
+        _all_marks(m["spec"], "spec", m.vmark("spec"), out)
     ports = m.get("spec", {}).get("ports") if isinstance(m.get("spec"), YMap) else None
     if isinstance(ports, YList):
         for i, p in enumerate(ports):
             if isinstance(p, YMap) and "nodePort" in p:
                 out[f"spec.ports[{i}].nodePort"] = p.vmark("nodePort")
     return out
+
+
+def _all_marks(node, path: str, mark, out: dict) -> None:
+    out[path] = mark
+    if isinstance(node, YMap):
+        for k in node:
+            _all_marks(node[k], f"{path}.{k}", node.vmark(k), out)
+    elif isinstance(node, YList):
+        for i, item in enumerate(node):
+            _all_marks(item, f"{path}[{i}]", node.imark(i), out)
 
 
 def _labels(meta: Fields, key: str) -> None:

@@ -36,7 +36,12 @@ class LintItem:
     def problem(self) -> Problem:
         from ..model.source import NOWHERE
 
-        return Problem(self.obj.mark if self.obj is not None else NOWHERE, self.path, self.message, self.severity)
+        if self.obj is None:
+            return Problem(NOWHERE, self.path, self.message, self.severity)
+        path = self.path  # the field itself, else the nearest enclosing one that was written
+        while path and path not in self.obj.field_marks:
+            path = path.rsplit(".", 1)[0] if "." in path else ""
+        return Problem(self.obj.mark_of(path) if path else self.obj.mark, self.path, self.message, self.severity)
 
     def to_dict(self) -> dict:
         return {**self.problem.to_dict(), "object": f"{self.obj.namespace}/{self.obj.name}" if self.obj is not None else None}
