@@ -378,3 +378,64 @@ def test_trace_to_a_name(snap_compare, dst):
 
 def test_first_paint_coredns(snap_compare):
     assert snap_compare(app_for("07-coredns.yaml"), terminal_size=SIZE)
+
+
+# -- Ingress: the tree's Ingresses, their forms, an HTTP request through the controller ------------------------
+async def _http(pilot, url: str, steps: int = 0):
+    await pilot.pause()
+    await pilot.press("h")
+    await pilot.pause()
+    await pilot.press("ctrl+u", *url, "enter")
+    await pilot.pause()
+    for _ in range(steps):
+        await pilot.press("right")
+    await pilot.pause()
+
+
+def test_ingress_tree_and_rules(snap_compare):
+    # the Ingresses group (class, rules, TLS), a rule selected: the Ingress's rules and their backends on the right
+    async def run_before(pilot):
+        await _select(pilot, "ingress-rule", "shop/shop", test=lambda it: it.index == 1)
+
+    assert snap_compare(app_for("08-ingress.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_ingress_add_form(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "ingress", "shop/shop")
+        await _add(pilot, "Ingress")
+
+    assert snap_compare(app_for("08-ingress.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_ingress_add_rule_form(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "ingress", "shop/shop")
+        await _add(pilot, "IngressRule")
+
+    assert snap_compare(app_for("08-ingress.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_ingress_form_errors(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "ingress", "shop/shop")
+        await _add(pilot, "Ingress")
+        await pilot.press("tab", *"api", "tab", "tab", *"Api.Example", "tab", "ctrl+u", *"v1", "tab", "ctrl+u", *"Exact", "tab", *"videos",
+                          "tab", *"8o", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app_for("08-ingress.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_http_form(snap_compare):
+    assert snap_compare(app_for("08-ingress.yaml"), terminal_size=SIZE, press=["h"])
+
+
+@pytest.mark.parametrize("url, steps", [("https://shop.example/videos/cat.mp4", 20), ("https://other.example/videos", 20),
+                                        ("https://shop.example/images/a.png", 3)], ids=["200", "404", "200-playing"])
+def test_http_request_in_the_trace_pane(snap_compare, url, steps):
+    # the legs hop by hop, the controller's step, and its decision: every rule tried, the winner, TLS, the status
+    async def run_before(pilot):
+        await _http(pilot, url, steps)
+
+    assert snap_compare(app_for("08-ingress.yaml"), terminal_size=SIZE, run_before=run_before)

@@ -87,6 +87,7 @@ class KubenetApp(App[None]):
         self.workspace = ws
         main = self.main
         main.trace_request = None
+        main.http_request = None
         main.selected = None
         box = main.query_one("#filter")
         box.value = ""
@@ -101,12 +102,14 @@ class KubenetApp(App[None]):
         """Every action of the dashboard in the command palette."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, MainScreen):
-            has_trace = screen.query_one("TracePane").trace is not None
+            has_trace = screen.query_one("TracePane").loaded
             for b in MainScreen.BINDINGS:
                 if not (isinstance(b, Binding) and b.description) or b.action == "unfocus":
                     continue
                 if b.action.split("(")[0] in ("play", "step", "speed") and not has_trace:
                     continue  # the player's keys mean something once a trace is loaded
+                if b.action == "http" and not screen.has_ingress():
+                    continue  # an HTTP request goes to an Ingress controller
                 key = b.key_display or b.key.split(",")[0]
                 yield SystemCommand(b.description, f"{b.tooltip or b.description} (key: {key})",
                                     lambda action=b.action: self.call_later(screen.run_action, action))

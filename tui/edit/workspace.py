@@ -124,6 +124,17 @@ class Workspace:
         A change whose ``scope`` is ``"objects"`` (a Kubernetes object's edit) gets instead every
         file's documents, as ``[[path, [document, ...]], ...]``, to change, add or remove any of them.
         """
+        state, loaded = self._changed(change)
+        self.undo_stack.append(self.state)
+        self.redo_stack.clear()
+        self.state, self.loaded = state, loaded
+        return loaded
+
+    def check(self, change: Callable[[dict], None]) -> Loaded:
+        """What :meth:`edit` would load, without keeping it (no history, nothing changed); raises as it does."""
+        return self._changed(change)[1]
+
+    def _changed(self, change: Callable[[dict], None]) -> tuple[State, Loaded]:
         state = copy.deepcopy(self.state)
         if getattr(change, "scope", "topology") == "objects":
             if not state:
@@ -145,10 +156,7 @@ class Workspace:
         except EditError as e:
             e.state = state
             raise
-        self.undo_stack.append(self.state)
-        self.redo_stack.clear()
-        self.state, self.loaded = state, loaded
-        return loaded
+        return state, loaded
 
     def problems_at(self, error: EditError, where: tuple) -> tuple[list[tuple[str, Problem]], list[Problem]]:
         """The refused edit's problems in the document at ``where`` (``(file, (index, item index, ...))``),

@@ -45,8 +45,8 @@ class EditingMixin:
     def _host_of(self, item) -> str | None:
         if item is None:
             return None
-        if item.kind == "host":
-            return item.name
+        if item.kind == "host":  # a node no host of the file describes has nothing of the Topology document to add to
+            return item.name if self.workspace.loaded.topology.host(item.name) else None
         if item.host and self.workspace.loaded.topology.host(item.host):
             return item.host
         return None
@@ -120,6 +120,8 @@ class EditingMixin:
         def chosen(kind: str | None) -> None:
             if kind in ("Node", "Pod", "Deployment", "Service"):
                 self.open_kube_form(kind)
+            elif kind in ("Ingress", "IngressRule", "IngressClass"):
+                self.ingress_add(kind)
             elif kind and kind != "hint":
                 self.open_form(kind, host, None)
 

@@ -61,6 +61,11 @@ class KubeEditingMixin:
             return None
         if item.kind == "object":
             return _split(item.name)
+        if item.kind in ("ingress", "ingress-rule", "ingress-tls", "ingress-default"):
+            ns, _, name = item.name.partition("/")
+            return "Ingress", ns, name
+        if item.kind == "ingressclass":
+            return "IngressClass", None, item.name
         if cluster is None:
             return None
         if item.kind == "service":
@@ -75,7 +80,7 @@ class KubeEditingMixin:
 
     def kube_editable(self, item) -> bool:
         target = self.kube_item(item)
-        return target is not None and (target[0] in KUBE_FORMS or item.kind != "object")
+        return target is not None and (target[0] in KUBE_FORMS + ("Ingress", "IngressClass") or item.kind != "object")
 
     def _kube_namespaces(self) -> list[str]:
         cluster = self.net.cluster if self.net is not None else None
@@ -103,6 +108,8 @@ class KubeEditingMixin:
         from ..forms.choice import ChoiceScreen
         from ..forms.confirm import ConfirmScreen
 
+        if self.ingress_action(item, delete):
+            return True
         target = self.kube_item(item)
         if target is None:
             return self._kube_load_balancer(item, delete)
@@ -139,6 +146,8 @@ class KubeEditingMixin:
                                   "Add a Node object for it, with the address and pod CIDR it has now?", "Add a Node object", "Cancel"),
                     lambda yes: self.open_kube_form("Node", None, defaults) if yes else None)
                 return True
+        if obj is None and self.explain_generated(kind, ns, name):
+            return True
         implicit = _COREDNS.get((kind, ns, name.rsplit("-", 2)[0] if kind == "Pod" else name))
         if obj is None and implicit is not None:
             self.notify(f"{ns}/{name} {implicit} The simulator adds kubeadm's CoreDNS (Deployment kube-system/coredns, Service "
@@ -201,7 +210,9 @@ class KubeEditingMixin:
             self.open_kube_form(obj.kind, obj)
             return
         what = f"{obj.kind} {obj.namespace + '/' if obj.namespace else ''}{obj.name}"
-        detail = {"Deployment": "Its pods go with it. ", "Node": "Pods that name it keep it as an implicit node. "}.get(obj.kind, "")
+        detail = {"Deployment": "Its pods go with it. ", "Node": "Pods that name it keep it as an implicit node. ",
+                  "Ingress": "Its rules go with it: requests they took get the controller's 404. ",
+                  "IngressClass": "The Ingresses it serves lose their controller. "}.get(obj.kind, "")
 
         def answer(yes: bool) -> None:
             if yes:
@@ -217,7 +228,7 @@ class KubeEditingMixin:
         return [("Node", "Kubernetes Node (InternalIP, pod CIDR)"),
                 ("Pod", "Kubernetes Pod" + (f" on {node}" if node else "")),
                 ("Deployment", "Kubernetes Deployment (replicas of a pod)"),
-                ("Service", "Kubernetes Service (ClusterIP, NodePort, LoadBalancer, headless)")]
+                ("Service", "Kubernetes Service (ClusterIP, NodePort, LoadBalancer, headless)")] + self.ingress_add_choices()
 
     def open_kube_form(self, kind: str, obj=None, defaults: dict | None = None) -> None:
         """The form of a Node, Pod, Deployment or Service: ``obj`` (a KubeObject) to edit, else a new one."""

@@ -21,12 +21,14 @@ from ..widgets.routes_pane import RoutesPane
 from ..widgets.topology_tree import Item, TopologyTree
 from ..widgets.trace_pane import TracePane
 from .editing import EditingMixin
+from .http import HttpMixin
+from .ingress_editing import IngressEditingMixin
 from .kube_editing import KubeEditingMixin
 
 TRACE_KEYS = {"play", "step", "speed", "expand"}
 
 
-class MainScreen(KubeEditingMixin, EditingMixin, Screen):
+class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin, Screen):
     """The four panes and every key that acts on them."""
 
     BINDINGS = [
@@ -42,6 +44,9 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         Binding("d,delete", "delete", "Delete", id="delete", key_display="d", tooltip="Delete the selected item"),
         Binding("r", "resolve", "Resolve", id="resolve",
                 tooltip="Resolve a name as the cluster DNS, or a pod's resolver, does: every search-list try and its answer"),
+        Binding("h", "http", "HTTP request", id="http",
+                tooltip="Send an HTTP request through the Ingress controller: every rule tried and the winner, the certificate, "
+                        "the status, the packets"),
         Binding("n", "route_format", "route -n", id="route-format", tooltip="Show routes as ip route or as route -n"),
         Binding("l", "lookup", "Route lookup", id="lookup", show=False, tooltip="Type an IP: the route the kernel picks lights up"),
         Binding("slash", "filter", "Filter", id="filter", show=False, key_display="/",
@@ -63,6 +68,7 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         self.selected: Item | None = None
         self.trace_request: dict | None = None
         self.resolve_request: dict | None = None
+        self.http_request: dict | None = None
 
     @property
     def workspace(self):
@@ -116,8 +122,20 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         self._show_routes()
         if self.trace_request is not None:
             self.run_trace(self.trace_request, keep_step=True)
+        elif self.http_request is not None:
+            self.run_http(self.http_request, keep_step=True)
 
     def _show_routes(self) -> None:
+        from ..widgets.ingress_view import ingress_class_text, ingress_text
+
+        item = self.selected
+        if item is not None and item.kind.startswith("ingress"):
+            if item.kind == "ingressclass":
+                text, what = ingress_class_text(self.net, item.name), "IngressClass"
+            else:
+                text, what = ingress_text(self.net, item.name, (item.kind, item.index)), "Ingress"
+            self.query_one(RoutesPane).show_info(self.net, what, f"{item.name} · {what}", text)
+            return
         ns_name = self.selected.namespace if self.selected else None
         ns = self.net.namespaces.get(ns_name) if ns_name else None
         self.query_one(RoutesPane).show(self.net, ns)
@@ -138,6 +156,7 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         from ...sim.query import QueryError, trace
 
         self.trace_request = req
+        self.http_request = None
         title = f"{req['proto']} {req['src']} → {req['dst']}" + (f" port {req['port']}" if req.get("port") else "")
         pane = self.query_one(TracePane)
         try:
@@ -154,7 +173,7 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
         if action in TRACE_KEYS:
             if typing:
                 return False
-            return True if self.query_one(TracePane).trace is not None else (False if action != "expand" else None)
+            return True if self.query_one(TracePane).loaded else (False if action != "expand" else None)
         if action in ("edit", "delete"):
             if typing:
                 return False
@@ -166,6 +185,8 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
             return True if self.workspace.undo_stack else None
         if action in ("redo",):
             return True if self.workspace.redo_stack else None
+        if action == "http":
+            return False if typing or not self.has_ingress() else True
         if action == "resolve":
             return False if typing else (True if self._net is not None and self._net.cluster is not None else None)
         if typing and action in ("trace", "add", "route_format", "lookup", "filter", "map", "open", "save_as", "expand"):
@@ -233,7 +254,7 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
     def action_map(self) -> None:
         from .map import MapScreen
 
-        self.app.push_screen(MapScreen(self.net, self.query_one(TracePane).path() if self.query_one(TracePane).trace else set()))
+        self.app.push_screen(MapScreen(self.net, self.query_one(TracePane).path() if self.query_one(TracePane).loaded else set()))
 
     def action_node_rules(self) -> None:
         from .node_rules import NodeRulesScreen
@@ -255,8 +276,9 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
             self.refresh_model()
             self.notify("Redone", timeout=2)
 
-    def apply(self, edit, select: Item | None = None) -> dict[str, str] | None:
-        """Apply an edit; None when done, else messages by form field. ``select``: the item to select after."""
+    def apply(self, edit, select=None) -> dict[str, str] | None:
+        """Apply an edit; None when done, else messages by form field. ``select``: the item to select after (an
+        :class:`Item`, or a function giving it once the edit is made)."""
         from ...edit import EditError
         from ...edit.edits import EditRefused, FieldErrors
 
@@ -272,6 +294,8 @@ class MainScreen(KubeEditingMixin, EditingMixin, Screen):
             return problems_by_field(e.problems, edit.path)
         except Exception as e:  # noqa: BLE001 - the simulator failed on a model the loader took: keep the old one, say so
             return {"": f"the simulator could not compile this change, so it was not made: {type(e).__name__}: {e}"}
+        if callable(select):
+            select = select()
         if select is not None:
             self.selected = select
         self.refresh_model()

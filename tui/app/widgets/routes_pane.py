@@ -24,13 +24,19 @@ class RoutesPane(VerticalScroll):
         self.net = None
         self.fmt = "ip"
         self.lookup_text = ""
+        self.info: tuple[str, str, Text] | None = None  # (title, subtitle, text) shown instead of a routing table
 
     def compose(self) -> ComposeResult:
         yield Static(id="routes-body")
         yield TextInput(placeholder="lookup: type an IP (l)", id="lookup")
 
     def show(self, net, ns: NetNS | None) -> None:
-        self.net, self.ns = net, ns
+        self.net, self.ns, self.info = net, ns, None
+        self.refresh_body()
+
+    def show_info(self, net, title: str, subtitle: str, text: Text) -> None:
+        """Something that has no routing table (an Ingress, an IngressClass), described instead."""
+        self.net, self.ns, self.info = net, None, (title, subtitle, text)
         self.refresh_body()
 
     def toggle_format(self) -> str:
@@ -47,6 +53,12 @@ class RoutesPane(VerticalScroll):
     def refresh_body(self) -> None:
         body = self.query_one("#routes-body", Static)
         ns = self.ns
+        self.border_title = self.info[0] if self.info else "Routes"
+        self.set_class(self.info is not None, "-info")  # no lookup, lines wrapped
+        if self.info is not None:
+            self.border_subtitle = self.info[1]
+            body.update(self.info[2])
+            return
         if ns is None:
             self.border_subtitle = ""
             body.update(Text("Select a host, container or namespace in the Topology tree to see its routing table.", style="grey62"))

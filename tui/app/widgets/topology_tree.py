@@ -17,7 +17,8 @@ from ...sim.network import Network
 class Item:
     """What a tree node stands for."""
 
-    kind: str  # topology, group, network, host, interface, route, docker, bridge, container, namespace, object
+    kind: str  # topology, group, network, host, interface, route, docker, bridge, container, namespace, object,
+    # ingressclass, ingress, ingress-rule, ingress-tls, ingress-default (name: the Ingress's namespace/name)
     name: str
     host: str | None = None  # the host it belongs to
     index: int | None = None  # a route's position in its host's list
@@ -47,6 +48,11 @@ STYLES = {
     "service": ("◈", "bold bright_cyan"),
     "endpoint": ("↳", "default"),
     "object": ("☸", "bright_cyan"),
+    "ingressclass": ("⚑", "bold yellow"),
+    "ingress": ("⊞", "bold bright_green"),
+    "ingress-rule": ("↪", "default"),
+    "ingress-tls": ("⊡", "yellow"),
+    "ingress-default": ("↪", "grey62"),
 }
 
 
@@ -56,7 +62,7 @@ def _label(kind: str, text: str, detail: str = "", on_path: bool = False) -> Tex
     t = Text()
     if icon:
         t.append(icon + " ", style=style)
-    t.append(text, style=style if kind not in ("interface", "route") else "")
+    t.append(text, style=style if kind not in ("interface", "route", "ingress-rule") else "")
     if detail:
         t.append(" " + detail, style="grey62")
     if on_path:  # the current trace passed here: marked first, so that narrow panes keep the mark
@@ -172,6 +178,10 @@ class TopologyTree(Tree[Item]):
                     who = f"{owner.namespace}/{owner.name}" if owner else (e.node or "")
                     add(node, "endpoint", str(e), f"{who}{'' if e.ready else ' (not ready)'}", Item("endpoint", str(e), ns=who or None), True,
                         bool(who) and who in self.path)
+        if any(o.kind in ("Ingress", "IngressClass") for o in topo.objects):
+            from .ingress_tree import add_ingresses
+
+            add_ingresses(root, topo, add, self._keep, self.path, bool(self.filter_text))
         if topo.objects:
             group = add(root, "group", f"Kubernetes objects ({len(topo.objects)})", "", Item("group", "objects"), False)
             for o in topo.objects:

@@ -1,4 +1,8 @@
-"""The Trace pane: a packet's journey, played hop by hop like a simulation mode."""
+"""The Trace pane: a packet's journey, played hop by hop like a simulation mode.
+
+It plays a :class:`Trace` (``t``), or an HTTP request through the Ingress controller (``h``): the request's
+packet legs, hop by hop as a trace's, the controller's own step between them, and below them its decision
+(every rule tried with the winner, the certificate, the status)."""
 
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ class TracePane(VerticalScroll):
         super().__init__(**kw)
         self.border_title = "Trace"
         self.trace: Trace | None = None
+        self.exchange = None  # an HTTP request's tui.ingress.request.Exchange, instead of a trace
+        self.marks: set[str] = set()  # what the HTTP request passed that is no hop (the winning rule)
         self.title_line = ""
         self.error = ""
         self.step = 0
@@ -61,8 +67,16 @@ class TracePane(VerticalScroll):
 
     # -- state ------------------------------------------------------------
     @property
+    def loaded(self) -> bool:
+        """Whether there is something to play: a trace or an HTTP request."""
+        return self.trace is not None or self.exchange is not None
+
+    @property
     def parts(self) -> list[tuple[str, Trace]]:
-        """The walks in playing order: the DNS query and its answer (a trace to a name), the packet, its reply."""
+        """The walks in playing order: the DNS query and its answer (a trace to a name), the packet, its reply;
+        for an HTTP request, its legs."""
+        if self.exchange is not None:
+            return [(leg.name, leg.trace) for leg in self.exchange.legs if leg.trace.hops]
         if self.trace is None:
             return []
         out = []
@@ -85,14 +99,18 @@ class TracePane(VerticalScroll):
     def speed(self) -> float:
         return SPEEDS[self.speed_index]
 
-    def load(self, trace: Trace | None, title: str, error: str = "", keep_step: bool = False, play: bool = True) -> None:
+    def load(self, trace: Trace | None, title: str, error: str = "", keep_step: bool = False, play: bool = True,
+             exchange=None, marks: set[str] | None = None) -> None:
+        """Show ``trace``, or the HTTP request ``exchange`` (``marks``: its tree marks), or ``error``."""
         self.trace, self.title_line, self.error = trace, title, error
+        self.exchange, self.marks = exchange, set(marks or ())
+        self.set_class(exchange is not None, "-http")  # more room: the legs and the decision
         n = len(self.rows)
         self.step = min(self.step, max(n - 1, 0)) if keep_step else 0
         self.render_trace()
-        if play and trace is not None and not keep_step and n > 1:
+        if play and self.loaded and not keep_step and n > 1:
             self.set_playing(True)
-        elif trace is None:
+        elif not self.loaded:
             self.set_playing(False)
 
     def set_playing(self, playing: bool) -> None:
@@ -136,7 +154,7 @@ class TracePane(VerticalScroll):
     # -- drawing ----------------------------------------------------------
     def path(self) -> set[str]:
         """Namespaces and segments passed so far, and each device used as ``ns/dev``."""
-        out: set[str] = set()
+        out: set[str] = set(self.marks)
         for _, _, hop in self.rows[: self.step + 1]:
             out.add(hop.node)
             if hop.kind not in ("switch", "bridge"):
@@ -151,6 +169,9 @@ class TracePane(VerticalScroll):
             self.border_subtitle = ""
             self.update(t)
             self.post_message(self.Stepped(set()))
+            return
+        if self.exchange is not None:
+            self._render_http()
             return
         if self.trace is None:
             self.border_subtitle = ""
@@ -179,39 +200,74 @@ class TracePane(VerticalScroll):
                     t.append(f"{part}\n", style="bold underline")
             elif num == 1 and part == "dns query":
                 t.append("dns query\n", style="bold underline")
-            current = k == self.step
-            marker = "▸" if current else " "
-            trace = parts[part]
-            last = trace is not None and hop is trace.hops[-1]
-            end = "✗ dropped" if last and not trace.delivered else "local"
-            where = f"{hop.in_ or 'sent'} → {hop.out or end}"
-            t.append(f"{marker}{num:>2} ", style="bold yellow" if current else "grey62")
-            t.append(hop.node, style="bold" if current else "")
-            t.append(f" [{hop.kind}] ", style="grey62")
-            t.append(where + "\n", style="" if current else "grey62")
-            if current or self.expand_all:
-                label = "l2" if hop.kind in ("switch", "bridge") else "route"
-                if hop.decision:
-                    t.append(f"      {label:<6} ", style="grey62")
-                    t.append(hop.decision + "\n", style="cyan")
-                for r in hop.rules:
-                    t.append("      rule   ", style="grey62")
-                    t.append(r + "\n", style="yellow")
-                for rw in hop.rewrites:
-                    t.append("      rewrite* ", style="grey62")
-                    t.append(rw + "\n", style="bold magenta")
-                for note in hop.notes:
-                    t.append(f"      note   {note}\n", style="grey62")
-                t.append_text(_packet_text(hop))
-                t.append("\n")
-                if hop.encapsulated is not None:
-                    t.append("      inner  ", style="grey62")
-                    t.append(hop.encapsulated.summary() + " (inside the tunnel)\n", style="magenta")
+            t.append_text(self._hop_text(parts[part], num, hop, k == self.step))
         if not rows or self.step == len(rows) - 1:
             last = rows[-1][0] if rows else "request"
             t.append_text(self._verdict(parts.get(last, self.trace), "" if last == "request" else f"{last} "))
             if last != "request" and not self.trace.hops:  # the name did not resolve: no connection
                 t.append_text(self._verdict(self.trace))
+        self.update(t)
+        self.post_message(self.Stepped(self.path()))
+
+    def _hop_text(self, trace: Trace, num: int, hop: Hop, current: bool) -> Text:
+        """One hop's line; with its details (route, rules, rewrites, notes, packet) when current or expanded."""
+        t = Text()
+        marker = "▸" if current else " "
+        last = trace is not None and hop is trace.hops[-1]
+        end = "✗ dropped" if last and not trace.delivered else "local"
+        where = f"{hop.in_ or 'sent'} → {hop.out or end}"
+        t.append(f"{marker}{num:>2} ", style="bold yellow" if current else "grey62")
+        t.append(hop.node, style="bold" if current else "")
+        t.append(f" [{hop.kind}] ", style="grey62")
+        t.append(where + "\n", style="" if current else "grey62")
+        if current or self.expand_all:
+            label = "l2" if hop.kind in ("switch", "bridge") else "route"
+            if hop.decision:
+                t.append(f"      {label:<6} ", style="grey62")
+                t.append(hop.decision + "\n", style="cyan")
+            for r in hop.rules:
+                t.append("      rule   ", style="grey62")
+                t.append(r + "\n", style="yellow")
+            for rw in hop.rewrites:
+                t.append("      rewrite* ", style="grey62")
+                t.append(rw + "\n", style="bold magenta")
+            for note in hop.notes:
+                t.append(f"      note   {note}\n", style="grey62")
+            t.append_text(_packet_text(hop))
+            t.append("\n")
+            if hop.encapsulated is not None:
+                t.append("      inner  ", style="grey62")
+                t.append(hop.encapsulated.summary() + " (inside the tunnel)\n", style="magenta")
+        return t
+
+    def _render_http(self) -> None:
+        """An HTTP request: its legs hop by hop, the controller's step where it comes, then the decision."""
+        from .http_view import decision_text, proxy_position, proxy_text
+
+        ex, rows, parts = self.exchange, self.rows, self.parts
+        state = "▶ playing" if self.playing else "❚❚ paused"
+        status = f"HTTP {ex.decision.status}"
+        self.border_subtitle = f"{status} · {state} · hop {self.step + 1}/{len(rows)} · {self.speed:g}s/hop" if rows else status
+        t = Text()
+        t.append(self.title_line + "\n", style="bold")
+        order = [name for name, _ in parts]
+        at = proxy_position(ex, parts)
+        for k, (part, num, hop) in enumerate(rows[: self.step + 1]):
+            i = order.index(part)
+            if num == 1:
+                if i > 0:
+                    t.append_text(self._verdict(parts[i - 1][1]))
+                if i == at:
+                    t.append_text(proxy_text(ex))
+                t.append(f"{part}\n", style="bold underline")
+            t.append_text(self._hop_text(parts[i][1], num, hop, k == self.step))
+        if not rows or self.step == len(rows) - 1:
+            if rows:
+                t.append_text(self._verdict(parts[-1][1]))
+            if at >= len(parts):
+                t.append_text(proxy_text(ex))
+        t.append("\n")
+        t.append_text(decision_text(ex))
         self.update(t)
         self.post_message(self.Stepped(self.path()))
 
