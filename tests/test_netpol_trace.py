@@ -103,3 +103,11 @@ def test_check_warns_where_dns_is_blocked(tmp_path):
     assert len(warnings) == 3  # default-deny, frontend and backend isolate egress without DNS
     for w in warnings:
         assert w.path == "spec.policyTypes" and lines[w.mark.line - 1].lstrip().startswith("policyTypes:")
+
+
+def test_policy_refuses_before_a_closed_port_would():
+    t = trace(net_of(), "default/client", "shop/frontend:81", "tcp")  # frontend listens on 80 only
+    assert t.verdict == "dropped" and t.reason.startswith("policy (ingress of shop/frontend: ")
+    t = trace(net_of(), "shop/backend", "shop/frontend:53", "udp")
+    assert t.verdict == "dropped" and "no rule allows shop/frontend:53/UDP" in t.reason
+    assert t.hops[-1].node == "node-2"  # refused as it leaves the backend's node

@@ -439,3 +439,91 @@ def test_http_request_in_the_trace_pane(snap_compare, url, steps):
         await _http(pilot, url, steps)
 
     assert snap_compare(app_for("08-ingress.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+# -- NetworkPolicy: the tree's policies, a policy's and a pod's details, the matrix, the forms, a dropped trace ---------
+def test_netpol_tree_and_policy(snap_compare):
+    # the NetworkPolicies group (types, selectors, rules; the last rule selected, so the group is in view); the policy's
+    # pods per direction and the peers each rule admits
+    async def run_before(pilot):
+        await _select(pilot, "netpol-ingress", "shop/db")
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_rule_selected(snap_compare):
+    # a rule selected: lit among its policy's; its peer (namespace and pod selectors, AND) and the pods it matches
+    async def run_before(pilot):
+        await _select(pilot, "netpol-egress", "shop/allow-dns")
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_pod_policies(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "namespace", "shop/backend")
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_matrix(snap_compare):
+    async def run_before(pilot):
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_matrix_after_an_edit(snap_compare):
+    # a default deny in default: the cells it flipped highlighted and counted, the cursor on the first, explained
+    async def run_before(pilot):
+        await _select(pilot, "namespace", "default/client")
+        await _add(pilot, "DefaultDeny")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_add_policy_form(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "netpol", "shop/db")
+        await _add(pilot, "NetworkPolicy")
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_add_rule_form(snap_compare):
+    # from the matrix, on a denied pair: the rule that lets it in, filled in (the peer in another namespace, the port)
+    async def run_before(pilot):
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_form_errors(snap_compare):
+    async def run_before(pilot):
+        await _select(pilot, "netpol", "shop/backend")
+        await _add(pilot, "NetworkPolicyRule")
+        await pilot.press("tab", *"namespaces(team=a) pods(app=web); ipBlock(10.0.0.0/8 except 11.0.0.0/16)", "tab", *"TCP/99999, 8000-8080",
+                          "enter")
+        await pilot.pause()
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_netpol_trace_dropped(snap_compare):
+    # the policy notes of the hop where Calico drops the connection, and the verdict naming the policies
+    async def run_before(pilot):
+        await _trace(pilot, "default/client", "svc/shop/backend", steps=10)
+
+    assert snap_compare(app_for("09-network-policy.yaml"), terminal_size=SIZE, run_before=run_before)

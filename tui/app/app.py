@@ -89,6 +89,7 @@ class KubenetApp(App[None]):
         main.trace_request = None
         main.http_request = None
         main.selected = None
+        main.forget_matrix_change()
         box = main.query_one("#filter")
         box.value = ""
         box.remove_class("visible")
@@ -110,6 +111,8 @@ class KubenetApp(App[None]):
                     continue  # the player's keys mean something once a trace is loaded
                 if b.action == "http" and not screen.has_ingress():
                     continue  # an HTTP request goes to an Ingress controller
+                if b.action == "matrix" and not screen.has_policies():
+                    continue  # the matrix is the cluster's NetworkPolicies'
                 key = b.key_display or b.key.split(",")[0]
                 yield SystemCommand(b.description, f"{b.tooltip or b.description} (key: {key})",
                                     lambda action=b.action: self.call_later(screen.run_action, action))

@@ -59,9 +59,17 @@ def _node_hop(net, hops, node: str | None, first: bool) -> int | None:
 def enforce(net, t) -> None:
     """Apply the cluster's NetworkPolicies to the delivered walk ``t`` (a :class:`tui.sim.trace.Trace`), in place:
     a refused connection becomes DROPPED at the hop where the CNI refuses it; an allowed one gets notes naming the
-    rules that allowed it. Nothing changes without policies, for ICMP, or for a walk already dropped."""
-    if not t.delivered or not t.hops or net.cluster is None:
+    rules that allowed it. Nothing changes without policies, for ICMP, or for a walk dropped before it reached its
+    destination (a walk refused there, by a closed port, is dropped by the policy first when the policy refuses it)."""
+    if not t.hops or net.cluster is None:
         return
+    dst_ns = t.delivered_to
+    if not t.delivered:  # reached its destination but refused there (a closed port): the policy decides first
+        last = t.hops[-1]
+        ns = net.namespaces.get(last.node)
+        if ns is None or last.packet.dst not in ns.tables.addresses:
+            return
+        dst_ns = last.node
     proto = PROTOCOLS.get(t.packet.proto)
     ix = index(net)
     if ix is None or proto is None:
@@ -70,7 +78,7 @@ def enforce(net, t) -> None:
 
     first, last = t.hops[0].packet, t.hops[-1].packet
     src = _end(net, ix, t.source, first.src)
-    dst = _end(net, ix, t.delivered_to, last.dst)
+    dst = _end(net, ix, dst_ns, last.dst)
     seen = _end(net, ix, None, last.src)  # the client as the destination sees it (after SNAT)
     if src is None or dst is None or seen is None or last.dport is None:
         return

@@ -122,6 +122,8 @@ class EditingMixin:
                 self.open_kube_form(kind)
             elif kind in ("Ingress", "IngressRule", "IngressClass"):
                 self.ingress_add(kind)
+            elif kind in ("NetworkPolicy", "DefaultDeny", "NetworkPolicyRule"):
+                self.netpol_add(kind)
             elif kind and kind != "hint":
                 self.open_form(kind, host, None)
 

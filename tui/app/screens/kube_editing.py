@@ -66,6 +66,9 @@ class KubeEditingMixin:
             return "Ingress", ns, name
         if item.kind == "ingressclass":
             return "IngressClass", None, item.name
+        if item.kind in ("netpol", "netpol-ingress", "netpol-egress"):
+            ns, _, name = item.name.partition("/")
+            return "NetworkPolicy", ns, name
         if cluster is None:
             return None
         if item.kind == "service":
@@ -80,7 +83,7 @@ class KubeEditingMixin:
 
     def kube_editable(self, item) -> bool:
         target = self.kube_item(item)
-        return target is not None and (target[0] in KUBE_FORMS + ("Ingress", "IngressClass") or item.kind != "object")
+        return target is not None and (target[0] in KUBE_FORMS + ("Ingress", "IngressClass", "NetworkPolicy") or item.kind != "object")
 
     def _kube_namespaces(self) -> list[str]:
         cluster = self.net.cluster if self.net is not None else None
@@ -108,7 +111,7 @@ class KubeEditingMixin:
         from ..forms.choice import ChoiceScreen
         from ..forms.confirm import ConfirmScreen
 
-        if self.ingress_action(item, delete):
+        if self.netpol_action(item, delete) or self.ingress_action(item, delete):
             return True
         target = self.kube_item(item)
         if target is None:
@@ -212,7 +215,8 @@ class KubeEditingMixin:
         what = f"{obj.kind} {obj.namespace + '/' if obj.namespace else ''}{obj.name}"
         detail = {"Deployment": "Its pods go with it. ", "Node": "Pods that name it keep it as an implicit node. ",
                   "Ingress": "Its rules go with it: requests they took get the controller's 404. ",
-                  "IngressClass": "The Ingresses it serves lose their controller. "}.get(obj.kind, "")
+                  "IngressClass": "The Ingresses it serves lose their controller. ",
+                  "NetworkPolicy": "The pods it selects lose the isolation and the rules it gives them. "}.get(obj.kind, "")
 
         def answer(yes: bool) -> None:
             if yes:
@@ -228,7 +232,8 @@ class KubeEditingMixin:
         return [("Node", "Kubernetes Node (InternalIP, pod CIDR)"),
                 ("Pod", "Kubernetes Pod" + (f" on {node}" if node else "")),
                 ("Deployment", "Kubernetes Deployment (replicas of a pod)"),
-                ("Service", "Kubernetes Service (ClusterIP, NodePort, LoadBalancer, headless)")] + self.ingress_add_choices()
+                ("Service", "Kubernetes Service (ClusterIP, NodePort, LoadBalancer, headless)")] + self.ingress_add_choices() \
+            + self.netpol_add_choices()
 
     def open_kube_form(self, kind: str, obj=None, defaults: dict | None = None) -> None:
         """The form of a Node, Pod, Deployment or Service: ``obj`` (a KubeObject) to edit, else a new one."""

@@ -24,11 +24,13 @@ from .editing import EditingMixin
 from .http import HttpMixin
 from .ingress_editing import IngressEditingMixin
 from .kube_editing import KubeEditingMixin
+from .netpol_editing import NetpolEditingMixin
+from .policy_matrix import PolicyMatrixMixin
 
 TRACE_KEYS = {"play", "step", "speed", "expand"}
 
 
-class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin, Screen):
+class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin, Screen):
     """The four panes and every key that acts on them."""
 
     BINDINGS = [
@@ -52,6 +54,8 @@ class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
         Binding("slash", "filter", "Filter", id="filter", show=False, key_display="/",
                 tooltip="Filter the tree, or the DNS records when the DNS pane has the focus"),
         Binding("m", "map", "Map", id="map", tooltip="The network drawn, with the trace's path"),
+        Binding("p", "matrix", "Policy matrix", id="matrix",
+                tooltip="NetworkPolicy reachability matrix: every pod by every pod for a port, why each cell, what the last edit flipped"),
         Binding("i", "node_rules", "iptables", id="node-rules", tooltip="kube-proxy's rules on the selected node, as iptables-save prints them"),
         Binding("o", "open", "Open", id="open", show=False, tooltip="Open a topology file or directory"),
         Binding("ctrl+s", "save", "Save", id="save"),
@@ -129,6 +133,10 @@ class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
         from ..widgets.ingress_view import ingress_class_text, ingress_text
 
         item = self.selected
+        info = self.netpol_info(item)
+        if info is not None:
+            self.query_one(RoutesPane).show_info(self.net, *info, tall=True)
+            return
         if item is not None and item.kind.startswith("ingress"):
             if item.kind == "ingressclass":
                 text, what = ingress_class_text(self.net, item.name), "IngressClass"
@@ -138,7 +146,7 @@ class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
             return
         ns_name = self.selected.namespace if self.selected else None
         ns = self.net.namespaces.get(ns_name) if ns_name else None
-        self.query_one(RoutesPane).show(self.net, ns)
+        self.query_one(RoutesPane).show(self.net, ns, self.pod_policies(ns_name if ns is not None and ns.kind == "pod" else None))
 
     def on_topology_tree_selected(self, message: TopologyTree.Selected) -> None:
         self.selected = message.item
@@ -187,6 +195,8 @@ class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
             return True if self.workspace.redo_stack else None
         if action == "http":
             return False if typing or not self.has_ingress() else True
+        if action == "matrix":
+            return False if typing or not self.has_policies() else True
         if action == "resolve":
             return False if typing else (True if self._net is not None and self._net.cluster is not None else None)
         if typing and action in ("trace", "add", "route_format", "lookup", "filter", "map", "open", "save_as", "expand"):
@@ -267,14 +277,16 @@ class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
 
     # -- history ----------------------------------------------------------------
     def action_undo(self) -> None:
+        before = self.net
         if self.workspace.undo():
             self.refresh_model()
-            self.notify("Undone", timeout=2)
+            self.notify("Undone" + self.netpol_changed(before, "undo"), timeout=3)
 
     def action_redo(self) -> None:
+        before = self.net
         if self.workspace.redo():
             self.refresh_model()
-            self.notify("Redone", timeout=2)
+            self.notify("Redone" + self.netpol_changed(before, "redo"), timeout=3)
 
     def apply(self, edit, select=None) -> dict[str, str] | None:
         """Apply an edit; None when done, else messages by form field. ``select``: the item to select after (an
@@ -282,6 +294,7 @@ class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
         from ...edit import EditError
         from ...edit.edits import EditRefused, FieldErrors
 
+        before = self.net
         try:
             self.workspace.edit(edit)
         except FieldErrors as e:
@@ -300,7 +313,7 @@ class MainScreen(IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
             self.selected = select
         self.refresh_model()
         note = f" ({'; '.join(edit.notes)})" if edit.notes else ""
-        self.notify(f"{edit.label[0].upper()}{edit.label[1:]}{note}", timeout=3)
+        self.notify(f"{edit.label[0].upper()}{edit.label[1:]}{note}{self.netpol_changed(before, edit.label)}", timeout=3)
         return None
 
 

@@ -25,18 +25,23 @@ class RoutesPane(VerticalScroll):
         self.fmt = "ip"
         self.lookup_text = ""
         self.info: tuple[str, str, Text] | None = None  # (title, subtitle, text) shown instead of a routing table
+        self.extra: Text | None = None  # shown below the routing table, wrapped (a pod's NetworkPolicies)
 
     def compose(self) -> ComposeResult:
         yield Static(id="routes-body")
+        yield Static(id="routes-extra")
         yield TextInput(placeholder="lookup: type an IP (l)", id="lookup")
 
-    def show(self, net, ns: NetNS | None) -> None:
-        self.net, self.ns, self.info = net, ns, None
+    def show(self, net, ns: NetNS | None, extra: Text | None = None) -> None:
+        self.net, self.ns, self.info, self.extra = net, ns, None, extra
+        self.set_class(extra is not None, "-tall")  # more room for what is below the routes
         self.refresh_body()
 
-    def show_info(self, net, title: str, subtitle: str, text: Text) -> None:
-        """Something that has no routing table (an Ingress, an IngressClass), described instead."""
-        self.net, self.ns, self.info = net, None, (title, subtitle, text)
+    def show_info(self, net, title: str, subtitle: str, text: Text, tall: bool = False) -> None:
+        """Something that has no routing table (an Ingress, an IngressClass, a NetworkPolicy), described instead;
+        ``tall``: the pane takes more of the column."""
+        self.net, self.ns, self.info, self.extra = net, None, (title, subtitle, text), None
+        self.set_class(tall, "-tall")
         self.refresh_body()
 
     def toggle_format(self) -> str:
@@ -52,6 +57,9 @@ class RoutesPane(VerticalScroll):
 
     def refresh_body(self) -> None:
         body = self.query_one("#routes-body", Static)
+        extra = self.query_one("#routes-extra", Static)
+        extra.set_class(self.extra is not None, "shown")
+        extra.update(self.extra if self.extra is not None else "")
         ns = self.ns
         self.border_title = self.info[0] if self.info else "Routes"
         self.set_class(self.info is not None, "-info")  # no lookup, lines wrapped

@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from ...edit.netpol_matrix import has_policies
 from ...model.topology import Host, Topology
 from ...sim.network import Network
 
@@ -18,7 +19,8 @@ class Item:
     """What a tree node stands for."""
 
     kind: str  # topology, group, network, host, interface, route, docker, bridge, container, namespace, object,
-    # ingressclass, ingress, ingress-rule, ingress-tls, ingress-default (name: the Ingress's namespace/name)
+    # ingressclass, ingress, ingress-rule, ingress-tls, ingress-default (name: the Ingress's namespace/name),
+    # netpol, netpol-ingress, netpol-egress (name: the NetworkPolicy's namespace/name; index: the rule's, None: "no rule")
     name: str
     host: str | None = None  # the host it belongs to
     index: int | None = None  # a route's position in its host's list
@@ -53,6 +55,10 @@ STYLES = {
     "ingress-rule": ("↪", "default"),
     "ingress-tls": ("⊡", "yellow"),
     "ingress-default": ("↪", "grey62"),
+    "netpol": ("▦", "bold bright_yellow"),
+    "netpol-ingress": ("⇠", "default"),
+    "netpol-egress": ("⇢", "default"),
+    "netpol-none": ("⊘", "red"),
 }
 
 
@@ -62,7 +68,7 @@ def _label(kind: str, text: str, detail: str = "", on_path: bool = False) -> Tex
     t = Text()
     if icon:
         t.append(icon + " ", style=style)
-    t.append(text, style=style if kind not in ("interface", "route", "ingress-rule") else "")
+    t.append(text, style=style if kind not in ("interface", "route", "ingress-rule", "netpol-ingress", "netpol-egress") else "")
     if detail:
         t.append(" " + detail, style="grey62")
     if on_path:  # the current trace passed here: marked first, so that narrow panes keep the mark
@@ -182,6 +188,10 @@ class TopologyTree(Tree[Item]):
             from .ingress_tree import add_ingresses
 
             add_ingresses(root, topo, add, self._keep, self.path, bool(self.filter_text))
+        if cluster is not None and has_policies(topo):
+            from .netpol_tree import add_policies
+
+            add_policies(root, net, add, self._keep, self.path, bool(self.filter_text))
         if topo.objects:
             group = add(root, "group", f"Kubernetes objects ({len(topo.objects)})", "", Item("group", "objects"), False)
             for o in topo.objects:

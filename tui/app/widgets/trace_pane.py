@@ -154,9 +154,12 @@ class TracePane(VerticalScroll):
     # -- drawing ----------------------------------------------------------
     def path(self) -> set[str]:
         """Namespaces and segments passed so far, and each device used as ``ns/dev``."""
+        from .netpol_tree import trace_marks
+
         out: set[str] = set(self.marks)
         for _, _, hop in self.rows[: self.step + 1]:
             out.add(hop.node)
+            out |= trace_marks(hop.notes)  # the policies that decided, lit in the tree
             if hop.kind not in ("switch", "bridge"):
                 out.update(f"{hop.node}/{d}" for d in (hop.in_, hop.out) if d and d != "lo")
         return out
@@ -232,7 +235,12 @@ class TracePane(VerticalScroll):
                 t.append("      rewrite* ", style="grey62")
                 t.append(rw + "\n", style="bold magenta")
             for note in hop.notes:
-                t.append(f"      note   {note}\n", style="grey62")
+                if note.startswith("policy: "):  # NetworkPolicy's decision: what dropped the packet, or let it through
+                    body = note[len("policy: "):]
+                    t.append("      policy ", style="grey62")
+                    t.append(body + "\n", style="bold red" if body.startswith("DROPPED") else "green" if " allowed by " in body else "yellow")
+                else:
+                    t.append(f"      note   {note}\n", style="grey62")
             t.append_text(_packet_text(hop))
             t.append("\n")
             if hop.encapsulated is not None:
