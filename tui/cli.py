@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http", "reach")
+COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http", "reach", "generate")
 
 MAIN_EPILOG = """\
 commands:
@@ -25,6 +25,7 @@ commands:
   serve-dns  a real DNS server (UDP and TCP) answering from the simulated cluster DNS
   http     send an HTTP request to the cluster's Ingress controller: the rule, backend and endpoint it picks
   reach    which pods may talk to which under the NetworkPolicies, and the policy and rule behind each answer
+  generate write a realistic cluster (Nodes, Pods, Services; or Deployments) for demos and benchmarks
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -181,6 +182,9 @@ def build_parser():
     from .netpol.command import add_parser as add_reach
 
     add_reach(sub, fmt, _files_arg)
+    from .gen_command import add_parser as add_generate
+
+    add_generate(sub, fmt)
     return p
 
 
@@ -494,6 +498,12 @@ def _cmd_reach(args) -> int:
     return cmd_reach(args, _load, _emit, QueryError)
 
 
+def _cmd_generate(args) -> int:
+    from .gen_command import cmd_generate
+
+    return cmd_generate(args)
+
+
 class _Usage(Exception):
     pass
 
@@ -515,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables,
                     "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns, "http": cmd_http,
-                    "reach": _cmd_reach}
+                    "reach": _cmd_reach, "generate": _cmd_generate}
         return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)
