@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .controllers import Controller, ControllerError, controller_for, controller_service, is_ingress
+from .controllers import ControllerError, controller_for, controller_service, is_ingress
 from .match import Decision, annotations_of, parse_request, route
 
 SERVICE_UPSTREAM = "nginx.ingress.kubernetes.io/service-upstream"
@@ -209,9 +209,3 @@ def _proxy(ex: Exchange, ctl_pod: str | None) -> dict:
     step = _step(ex, "controller", node, "proxy", "; ".join(parts), summary)
     return step
 
-
-def controller_of(topo, ingress_class: str | None = None) -> Controller:
-    try:
-        return controller_for(topo.objects, ingress_class)
-    except ControllerError as e:
-        raise RequestError(str(e)) from None
