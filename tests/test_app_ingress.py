@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ from tui.load import load
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPO = ROOT / "topologies"
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    for f in TOPO.glob("*.yaml"):
-        shutil.copy(f, tmp_path / f.name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def app_for(name="08-ingress.yaml"):

@@ -3,7 +3,6 @@ reachability matrix (`p`) checked against the core's, the forms, and what an edi
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ from tui.netpol import NetpolIndex, matrix
 ROOT = Path(__file__).resolve().parent.parent
 TOPO = ROOT / "topologies"
 CLIENT, BACKEND, FRONTEND, DB = "default/client", "shop/backend", "shop/frontend", "shop/db"
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    for f in TOPO.glob("*.yaml"):
-        shutil.copy(f, tmp_path / f.name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def app_for(name="09-network-policy.yaml"):

@@ -1,0 +1,19 @@
+"""Fixtures the test modules share."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+TOPOLOGIES = Path(__file__).resolve().parent.parent / "topologies"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A scratch directory holding copies of the bundled topologies, as the current directory (saves land there)."""
+    for f in TOPOLOGIES.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
