@@ -221,10 +221,15 @@ def _load(files: list[str] | None, output: str = "text"):
     return loaded
 
 
-def _network(loaded):
+def _network(loaded, seed: int = 0):
+    """The loaded topology's network: the one the loader's checks compiled (nodes still compiled as asked)."""
     from .sim.network import compile_topology
 
-    return compile_topology(loaded.topology)
+    net = loaded.network
+    if net is None or net.described is not loaded.topology:
+        return compile_topology(loaded.topology, seed=seed)
+    net.seed = seed
+    return net
 
 
 def cmd_check(args) -> int:
@@ -262,10 +267,9 @@ def cmd_routes(args) -> int:
 
 def cmd_trace(args) -> int:
     from .report import trace_text
-    from .sim.network import compile_topology
     from .sim.query import trace
 
-    net = compile_topology(_load(args.files).topology, seed=args.seed)
+    net = _network(_load(args.files), args.seed)
     if args.port is not None and not 1 <= args.port <= 65535:
         raise _Usage(f"--port {args.port} is out of range 1-65535")
     if not 1 <= args.ttl <= 255:

@@ -156,6 +156,9 @@ def _pod_bodies(topology: Topology, cluster) -> dict[tuple[str, str], dict]:
     """Every pod's object body: those in the file and those the controllers would create."""
     from ..k8s.workloads import expand
 
+    memo = getattr(cluster, "memo", None)
+    if memo is not None and "pod-bodies" in memo:  # (kept by build_cluster)
+        return memo["pod-bodies"]
     objs = list(topology.objects)
     bodies = {(o.namespace or "default", o.name): o.body for o in objs if o.kind == "Pod"}
     if any(o.kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet") for o in objs):
@@ -178,7 +181,28 @@ def _target_port(pod_body: dict, sp: dict) -> int | None:
     return None
 
 
-def _computed(svc_obj: KubeObject, svc, cluster, bodies) -> list[Slice]:
+class _PodIndex:
+    """The cluster's pods in (namespace, name) order, by namespace and by (namespace, label, value)."""
+
+    def __init__(self, pods) -> None:
+        self.by_namespace: dict[str, list] = {}
+        self.by_label: dict[tuple, list] = {}
+        for p in sorted(pods, key=lambda p: (p.namespace, p.name)):
+            self.by_namespace.setdefault(p.namespace, []).append(p)
+            for k, v in p.labels.items():
+                if isinstance(v, str):
+                    self.by_label.setdefault((p.namespace, k, v), []).append(p)
+
+    def matching(self, namespace: str, selector: dict) -> list:
+        """The pods of ``namespace`` that ``selector`` (equality on every key) selects, in order."""
+        if all(isinstance(v, str) for v in selector.values()):
+            candidates = min((self.by_label.get((namespace, k, v), []) for k, v in selector.items()), key=len)
+        else:
+            candidates = self.by_namespace.get(namespace, [])
+        return [p for p in candidates if all(p.labels.get(k) == v for k, v in selector.items())]
+
+
+def _computed(svc_obj: KubeObject, svc, cluster, bodies, index: _PodIndex | None = None) -> list[Slice]:
     """The EndpointSlice controller's slices for a Service with a selector."""
     spec = svc_obj.body.get("spec") or {}
     selector = spec.get("selector")
@@ -190,9 +214,8 @@ def _computed(svc_obj: KubeObject, svc, cluster, bodies) -> list[Slice]:
         families = sorted({f"IPv{ip.version}" for ip in ips}) or [f"IPv{cluster.topology.cluster.service_cidr.version}"]
     publish = bool(spec.get("publishNotReadyAddresses"))
     groups: dict[tuple, list[Address]] = {}
-    for p in sorted(cluster.pods, key=lambda p: (p.namespace, p.name)):
-        if p.namespace != svc_obj.namespace or not all(p.labels.get(k) == v for k, v in selector.items()):
-            continue
+    index = index or _PodIndex(cluster.pods)
+    for p in index.matching(svc_obj.namespace, selector):
         body = bodies.get((p.namespace, p.name), {})
         if ((body.get("status") or {}).get("phase")) in ("Succeeded", "Failed"):
             continue
@@ -258,7 +281,8 @@ def collect(topology: Topology, cluster) -> Sources:
             continue
         if bodies is None:
             bodies = _pod_bodies(topology, cluster)
-        slices += _computed(o, by_key.get(f"{ns}/{name}"), cluster, bodies)
+            pod_index = _PodIndex(cluster.pods)
+        slices += _computed(o, by_key.get(f"{ns}/{name}"), cluster, bodies, pod_index)
     if "kubernetes.default" not in given and ("default", "kubernetes") not in svc_objs:
         eps = [e for e in cluster.endpoints.get(("default/kubernetes", "https"), []) if e.ready]
         if eps:

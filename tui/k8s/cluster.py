@@ -9,8 +9,10 @@ target ports resolved per pod.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
+import socket
 from dataclasses import dataclass, field, replace
 
 from ..model.topology import IPAddress, KubeObject, Topology
@@ -97,6 +99,10 @@ class Endpoint:
     node: str | None = None
 
     def __str__(self) -> str:
+        return self._text
+
+    @functools.cached_property
+    def _text(self) -> str:  # (kube-proxy sorts and names chains by it, hundreds of thousands of times)
         return f"[{self.ip}]:{self.port}" if self.ip.version == 6 else f"{self.ip}:{self.port}"
 
 
@@ -110,6 +116,9 @@ class Cluster:
     pod_cidrs: dict = field(default_factory=dict)  # node -> its pod CIDR
     pod_cidrs6: dict = field(default_factory=dict)  # node -> its IPv6 pod CIDR (dual-stack)
     namespaces: dict = field(default_factory=dict)  # name -> labels (with kubernetes.io/metadata.name, as the API server sets it)
+    # what the data path derives from the cluster once and reuses for every node (kube-proxy's port plans and
+    # rules, parsed rules): the cluster is not changed after build_cluster, so it stays valid
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def endpoints_for(self, svc: Service, port: ServicePort) -> list[Endpoint]:
         return self.endpoints.get((svc.key, port.name), [])
@@ -124,10 +133,19 @@ class Cluster:
 
 
 def _ip(text) -> IPAddress | None:
+    if type(text) is str:  # the common case, dotted quads, without ipaddress's slower parse (inet_pton is as strict)
+        try:
+            return _V4(int.from_bytes(_pton(_AF_INET, text), "big"))
+        except OSError:
+            pass
     try:
         return ipaddress.ip_address(str(text))
     except ValueError:
         return None
+
+
+_V4 = ipaddress.IPv4Address
+_pton, _AF_INET = socket.inet_pton, socket.AF_INET
 
 
 def _node(o: KubeObject) -> Node:
@@ -160,24 +178,42 @@ def _node(o: KubeObject) -> Node:
                 cidr6 if cidr6 is not None else (cidr if cidr is not None and cidr.version == 6 else None))
 
 
-def _pod(o: KubeObject) -> Pod:
+def _pod(o: KubeObject, memo: dict | None = None) -> Pod:
+    """A Pod object as the cluster sees it; ``memo`` shares the parts made from the same list or mapping
+    (the pods of one owner, read from a big dump, share their containers, labels and tolerations)."""
     spec, status = o.body.get("spec") or {}, o.body.get("status") or {}
-    ports = []
-    for c in spec.get("containers") or []:
-        for p in (c or {}).get("ports") or []:
-            if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
-                ports.append(ContainerPort(p["containerPort"], p.get("protocol", "TCP"), p.get("name")))
+    containers = spec.get("containers") or []
+    got = memo.get(id(containers)) if memo is not None else None
+    if got is not None and got[0] is containers:
+        ports = got[1]
+    else:
+        out = []
+        for c in containers:
+            for p in (c or {}).get("ports") or []:
+                if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
+                    out.append(ContainerPort(p["containerPort"], p.get("protocol", "TCP"), p.get("name")))
+        ports = tuple(out)
+        if memo is not None:
+            memo[id(containers)] = (containers, ports)
     ready = True
     for cond in status.get("conditions") or []:
         if isinstance(cond, dict) and cond.get("type") == "Ready":
             ready = str(cond.get("status")) == "True"
-    labels = (o.body.get("metadata") or {}).get("labels") or {}
+    raw = (o.body.get("metadata") or {}).get("labels") or {}
+    got = memo.get(id(raw)) if memo is not None else None
+    if got is not None and got[0] is raw:
+        labels = got[1]
+    else:
+        labels = dict(raw)
+        if memo is not None:
+            memo[id(raw)] = (raw, labels)
     tolerations = tuple(t for t in spec.get("tolerations") or [] if isinstance(t, dict))
-    ips = [ip for ip in [_ip(status.get("podIP"))] + [_ip((x or {}).get("ip")) for x in status.get("podIPs") or [] if isinstance(x, dict)]
-           if ip is not None]
+    first = status.get("podIP")
+    ips = [ip for ip in [_ip(first)] + [_ip(x.get("ip")) for x in status.get("podIPs") or [] if isinstance(x, dict) and x.get("ip") != first]
+           if ip is not None]  # (podIPs[0] is podIP: read once)
     ip4 = next((ip for ip in ips if ip.version == 4), None)
     ip6 = next((ip for ip in ips if ip.version == 6), None)
-    return Pod(o.namespace or "default", o.name, spec.get("nodeName"), ip4 if ip4 is not None else None, dict(labels), tuple(ports), ready,
+    return Pod(o.namespace or "default", o.name, spec.get("nodeName"), ip4 if ip4 is not None else None, labels, ports, ready,
                bool(spec.get("hostNetwork")), tolerations, ip6)
 
 
@@ -275,14 +311,35 @@ def _endpoints_objects(objects: list[KubeObject]) -> dict[tuple[str, str], list[
     return out
 
 
+def _hashable(v) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
 def _computed(services: list[Service], pods: list[Pod]) -> dict[tuple[str, str], list[Endpoint]]:
     """The endpoints controller: ready pods matching the selector, target ports resolved per pod."""
     out: dict[tuple[str, str], list[Endpoint]] = {}
+    by_namespace: dict[str, list[Pod]] = {}  # the pods with an address, in order, by namespace
+    by_label: dict[tuple, list[Pod]] = {}  # ... and by (namespace, label, value)
+    for p in pods:
+        if p.ip is None:
+            continue
+        by_namespace.setdefault(p.namespace, []).append(p)
+        for k, v in p.labels.items():
+            if type(v) is str or _hashable(v):
+                by_label.setdefault((p.namespace, k, v), []).append(p)
     for s in services:
         if not s.selector:
             continue
-        members = [p for p in pods if p.namespace == s.namespace and p.ip is not None
-                   and all(p.labels.get(k) == v for k, v in s.selector.items())]
+        if all(v is not None and _hashable(v) for v in s.selector.values()):
+            # equality on every key: only the pods holding the rarest of the selector's labels can match
+            candidates = min((by_label.get((s.namespace, k, v), []) for k, v in s.selector.items()), key=len)
+        else:  # a value that may match a missing label (None) or no index key: every pod of the namespace
+            candidates = by_namespace.get(s.namespace, [])
+        members = [p for p in candidates if all(p.labels.get(k) == v for k, v in s.selector.items())]
         for sp in s.ports:
             eps = out.setdefault((s.key, sp.name), [])
             for p in members:
@@ -351,6 +408,15 @@ def node_ip6(ip4: IPAddress | None) -> ipaddress.IPv6Address | None:
     return None if ip4 is None else ipaddress.IPv6Address(int(NODE_NETWORK6.network_address) + int(ip4))
 
 
+def _evolve(p: Pod, **changes) -> Pod:
+    """``dataclasses.replace`` for a Pod, without its cost (a hundred thousand pods are placed at once)."""
+    q = object.__new__(Pod)
+    d = q.__dict__
+    d.update(p.__dict__)
+    d.update(changes)
+    return q
+
+
 def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict, cidrs6: dict | None = None) -> list[Pod]:
     """Schedule pods without a node (round robin over the nodes whose taints they tolerate, pods in
     name order) and give pods without status.podIP the next free address of their node's range (the
@@ -359,21 +425,29 @@ def _place(pods: list[Pod], nodes: dict[str, Node], cidrs: dict, cidrs6: dict | 
 
     names = list(nodes)
     out, k = [], 0
+    fits: dict[str, list[str]] = {}  # the nodes that tolerations (by their repr: values and types) fit
     for p in sorted(pods, key=lambda p: (p.namespace, p.name)):
         node = p.node
         if node not in nodes and names:
-            fit = [n for n in names if tolerates(list(p.tolerations), list(nodes[n].taints))] or names
+            key = repr(p.tolerations)
+            fit = fits.get(key)
+            if fit is None:
+                fit = fits[key] = [n for n in names if tolerates(list(p.tolerations), list(nodes[n].taints))] or names
             node, k = fit[k % len(fit)], k + 1
-        out.append(replace(p, node=node))
+        out.append(p if node == p.node else _evolve(p, node=node))
+    on_node: dict = {}  # node -> indexes of its pods in out, in order
+    for i, p in enumerate(out):
+        on_node.setdefault(p.node, []).append(i)
     for attr, blocks in (("ip", cidrs), ("ip6", cidrs6 or {})):  # each family from the node's block of it
         used = {getattr(p, attr) for p in out} - {None}
         for name, cidr in blocks.items():
             if cidr is None:
                 continue
             pool = (ip for ip in itertools.islice(cidr.hosts(), 1, None) if ip not in used)
-            for i, p in enumerate(out):
-                if p.node == name and getattr(p, attr) is None and not p.host_network:
-                    out[i] = replace(p, **{attr: next(pool, None)})
+            for i in on_node.get(name, ()):
+                p = out[i]
+                if getattr(p, attr) is None and not p.host_network:
+                    out[i] = _evolve(p, **{attr: next(pool, None)})
     for i, p in enumerate(out):
         if p.host_network and p.node in nodes:
             out[i] = replace(p, ip=nodes[p.node].internal_ip, ip6=nodes[p.node].internal_ip6 if cidrs6 else None)
@@ -394,7 +468,9 @@ def build_cluster(topo: Topology) -> Cluster:
                     nodes[h.name] = replace(nodes[h.name], internal_ip=ip)
                 if nodes[h.name].internal_ip6 is None:
                     nodes[h.name] = replace(nodes[h.name], internal_ip6=ip6)
-    pods = [_pod(o) for o in objs if o.kind == "Pod"]
+    memo: dict = {}
+    pod_objects = [o for o in objs if o.kind == "Pod"]
+    pods = [_pod(o, memo) for o in pod_objects]
     from .coredns import addon_objects
 
     implicit = addon_objects(topo, objs, has_nodes=bool(nodes or pods or any(
@@ -408,7 +484,9 @@ def build_cluster(topo: Topology) -> Cluster:
     if workloads:
         from .workloads import expand
 
-        pods += [_pod(o) for o in expand(objs, list(nodes), {n: list(v.taints) for n, v in nodes.items()})]
+        made = expand(objs, list(nodes), {n: list(v.taints) for n, v in nodes.items()})
+        pod_objects += made
+        pods += [_pod(o, memo) for o in made]
     for p in pods:  # a node a pod names but no object describes still exists
         if p.node and p.node not in nodes:
             nodes[p.node] = Node(p.node, None, None)
@@ -438,7 +516,12 @@ def build_cluster(topo: Topology) -> Cluster:
             else:
                 endpoints[k] = computed.get(k, [])
     endpoints.update(api_endpoints)
-    return Cluster(topo, nodes, pods, services, endpoints, cidrs, cidrs6, _namespaces(objs, pods, services))
+    cluster = Cluster(topo, nodes, pods, services, endpoints, cidrs, cidrs6, _namespaces(objs, pods, services))
+    bodies: dict = {}  # (namespace, name) -> the pod's object body, written or made by a controller (the first of a name)
+    for o in pod_objects:
+        bodies.setdefault((o.namespace or "default", o.name), o.body)
+    cluster.memo["pod-bodies"] = bodies
+    return cluster
 
 
 def _namespaces(objs: list[KubeObject], pods: list[Pod], services: list[Service]) -> dict:

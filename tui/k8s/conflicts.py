@@ -22,8 +22,10 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
     cidrs: list = []
     pod_ips: dict = {}
     declared = {o.name for o in topo.objects if o.kind == "Namespace"}
+    known = declared | BUILTIN_NAMESPACES
+    overlapping = _any_overlap(topo.objects)
     for o in topo.objects:
-        if declared and o.namespace and o.namespace not in declared | BUILTIN_NAMESPACES and o.kind in NAMESPACE_CHECKED:
+        if declared and o.namespace and o.namespace not in known and o.kind in NAMESPACE_CHECKED:
             out.append((o, "metadata.namespace", f'namespace "{o.namespace}" not found{did_you_mean(o.namespace, declared)}: the objects '
                                                  f'declare Namespaces ({", ".join(sorted(declared))}) but not this one, and the API '
                                                  "server refuses objects in a namespace that does not exist"))
@@ -63,10 +65,11 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
                 continue
             if cfg.present and net.version == cfg.pod_cidr.version and not net.subnet_of(cfg.pod_cidr):
                 out.append((o, "spec.podCIDR", f"{net} is not inside the cluster's pod CIDR {cfg.pod_cidr}"))
-            for other, name in cidrs:
-                if net.overlaps(other):
-                    out.append((o, "spec.podCIDR", f"{net} overlaps node {name}'s {other}"))
-            cidrs.append((net, o.name))
+            if overlapping:
+                for other, name in cidrs:
+                    if net.overlaps(other):
+                        out.append((o, "spec.podCIDR", f"{net} overlaps node {name}'s {other}"))
+                cidrs.append((net, o.name))
         elif o.kind == "Pod" and status.get("podIP") and not spec.get("hostNetwork"):
             ip = _ip(status["podIP"])
             if ip is None:
@@ -76,3 +79,23 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
             else:
                 pod_ips[ip] = f"{o.namespace}/{o.name}"
     return out
+
+
+def _any_overlap(objects) -> bool:
+    """Whether any two nodes' pod CIDRs overlap (sorted by start, each against the furthest end before it):
+    only then are they compared pair by pair, to name every pair."""
+    spans = []
+    for o in objects:
+        if o.kind == "Node":
+            text = (o.body.get("spec") or {}).get("podCIDR")
+            if text:
+                try:
+                    net = ipaddress.ip_network(text, strict=False)
+                except (ValueError, TypeError):
+                    continue
+                spans.append((net.version, int(net.network_address), int(net.broadcast_address)))
+    spans.sort()
+    for (v0, _, end), (v1, start, _) in zip(spans, spans[1:], strict=False):
+        if v0 == v1 and start <= end:
+            return True
+    return False

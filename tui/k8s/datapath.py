@@ -14,15 +14,19 @@ compiles it like any other topology.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import ipaddress
+import itertools
+import re
 from dataclasses import replace
+from types import SimpleNamespace
 
-from ..load.iptables import parse_rule
+from ..load.iptables import _net, _to, format_rule, parse_rule
 from ..model.topology import Bridge, Host, Interface, Namespace, Network, Policy, Route, Rule, Topology
 from .cluster import Cluster, Pod, build_cluster, node_network
-from .kubeproxy import families, filter_rules, nat_rules
+from .kubeproxy import families, filter_table, nat_table_lazy, port_proto_hash
 
 NODE_NETWORK = "node-network"
 
@@ -32,27 +36,98 @@ def pod_ns(pod: Pod) -> str:
     return f"{pod.namespace}/{pod.name}"
 
 
-def _rules(lines: list[str], table: str, family: int) -> list[Rule]:
-    # kube-proxy's own wording kept as the rule's text, as iptables-save shows it on a node
-    return [_rule(line, table, family) for line in lines]
+def _rules(lines: list[str], table: str, family: int, memo: dict | None = None) -> list[Rule]:
+    # kube-proxy's own wording kept as the rule's text, as iptables-save shows it on a node; ``memo``
+    # (line -> rule) parses a line once however many nodes carry it, unbounded as _rule's cache is not
+    if memo is None:
+        return [_rule(line, table, family) for line in lines]
+    out = []
+    for line in lines:
+        r = memo.get(line)
+        if r is None:
+            r = memo[line] = _rule(line, table, family)
+        out.append(r)
+    return out
 
 
 @functools.lru_cache(maxsize=8192)
 def _rule(line: str, table: str, family: int | None) -> Rule:
     """One generated rule, parsed once: most are the same on every node and in every compile (frozen, so shared)."""
+    m = _CLUSTER_IP.match(line) if table == "nat" else None
+    if m is not None:  # kube-proxy's commonest line, one per Service port: made from the parse of a first one
+        template = _TEMPLATES.get((m["proto"], family))
+        if template is not None:
+            return Rule(**{**template, "comment": m["comment"], "dst": ipaddress.ip_network(m["ip"]), "dport": (int(m["port"]),) * 2,
+                           "target": m["target"], "text": line})
+        rule = replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
+        _TEMPLATES[(m["proto"], family)] = {f: getattr(rule, f) for f in _RULE_FIELDS}
+        return rule
     return replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
 
 
-def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Policy, ...]]:
-    """kube-proxy's rules, one proxier per IP family (iptables and, dual-stack, ip6tables)."""
+# -A KUBE-SERVICES -m comment --comment "NS/SVC:PORT cluster IP" -m tcp -p tcp -d IP --dport N -j KUBE-SVC-...
+_CLUSTER_IP = re.compile(r'-A KUBE-SERVICES -m comment --comment "(?P<comment>[a-z0-9.:/-]+ cluster IP)" -m (?P<proto>tcp|udp|sctp) '
+                         r"-p (?P=proto) -d (?P<ip>[0-9a-f.:]+) --dport (?P<port>[1-9][0-9]{0,4}) -j (?P<target>KUBE-S[VL][CL]-[A-Z2-7]{16})\Z")
+_TEMPLATES: dict = {}
+
+
+def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Policy, ...], tuple]:
+    """kube-proxy's rules, one proxier per IP family (iptables and, dual-stack, ip6tables): (rules, chains
+    declared, ((table, chain), function) for the chains written when first walked).
+
+    kube-proxy's tables come in groups of rules shared by the nodes that have them (its port plans are the
+    same on every node but for the local endpoints): each group is parsed once per cluster; a Service
+    port's own chains (KUBE-SVC-*, KUBE-SEP-*, ...) are written and parsed when a packet first jumps to one."""
     rules: list[Rule] = []
     policies: list[Policy] = []
+    later: list[tuple[tuple[str, ...], list]] = []  # (entry chains, [(function, parse)]) per port, families merged
+    by_entry: dict[str, int] = {}
+    declared: dict[str, list[list[str]]] = {}  # table -> the chains each earlier family declared in it
     for family in families(cluster):
-        for table, build in (("nat", nat_rules), ("filter", filter_rules)):
-            chains, lines = build(cluster, node, family)
-            policies += [Policy(table, c, "-") for c in chains if Policy(table, c, "-") not in policies]
-            rules += _rules(lines, table, family)
-    return tuple(rules), tuple(policies)
+        for table, build in (("nat", nat_table_lazy), ("filter", filter_table)):
+            parse = functools.partial(_parsed, table=table, family=family, memo=cluster.memo.setdefault(("rules", table, family), {}))
+            if table == "nat":
+                chains, groups, own = build(cluster, node, family, parse, "parsed")
+                for entries, write in own:
+                    k = next((by_entry[e] for e in entries if e in by_entry), None)  # (dual-stack: the same chains' IPv6 half)
+                    if k is None:
+                        k = len(later)
+                        later.append((entries, []))
+                    for e in entries:
+                        by_entry.setdefault(e, k)
+                    later[k][1].append((write, parse))
+            else:
+                chains, groups = build(cluster, node, family, parse, "parsed")
+            if table in declared:  # ip6tables' table after iptables' (dual-stack): each chain declared once
+                seen = set(itertools.chain.from_iterable(declared[table]))
+                chains = [c for c in chains if c not in seen]  # (a chain twice in one table is declared twice)
+            declared.setdefault(table, []).append(chains)
+            made = cluster.memo.setdefault(("policies", table), {})  # chain -> its Policy, made once
+            try:
+                own_policies = list(map(made.__getitem__, chains))
+            except KeyError:
+                made.update((c, Policy(table, c, "-")) for c in set(chains).difference(made))
+                own_policies = list(map(made.__getitem__, chains))
+            policies += own_policies
+            rules += itertools.chain.from_iterable(groups)
+    generated = []
+    for k, (entries, writers) in enumerate(later):
+        make = functools.partial(_port_chains, writers)
+        generated += [(("nat", e), make) for e in entries if by_entry[e] == k]
+    return tuple(rules), tuple(policies), tuple(generated)
+
+
+def _port_chains(writers: list) -> dict:
+    """A Service port's own chains: (table, chain) -> rules, each family's in turn."""
+    out: dict = {}
+    for write, parse in writers:
+        for chain, lines in write():
+            out.setdefault(("nat", chain), []).extend(parse(lines))
+    return out
+
+
+def _parsed(lines: tuple[str, ...], table: str, family: int, memo: dict) -> tuple[Rule, ...]:
+    return tuple(_rules(lines, table, family, memo))
 
 
 def augment(topo: Topology, cluster: Cluster | None = None) -> Topology:
@@ -60,7 +135,8 @@ def augment(topo: Topology, cluster: Cluster | None = None) -> Topology:
     cluster = cluster or build_cluster(topo)
     if not cluster.nodes:
         return topo
-    return _augment(topo, cluster)
+    skeleton, deferred = _augment(topo, cluster)
+    return replace(skeleton, hosts=tuple(deferred[h.name]() if h.name in deferred else h for h in skeleton.hosts))
 
 
 def veth_name(prefix: str, pod: Pod) -> str:
@@ -148,7 +224,19 @@ def _ipip(mode: str, here, there) -> bool:
     return mode == "CrossSubnet" and here is not None and there is not None and there not in here.network
 
 
-def _augment(topo: Topology, cluster: Cluster) -> Topology:
+def augment_lazy(topo: Topology, cluster: Cluster) -> tuple[Topology, dict]:
+    """The topology with the cluster compiled in, each node's costly part left for later.
+
+    The node hosts in the returned topology are skeletons: their interfaces, bridges and own routes
+    (what the load balancer, the implicit edge router and the address indexes need), without their pods'
+    namespaces, the routes to the other nodes and kube-proxy's rules. The dict maps a node to a function
+    giving its full host, exactly as :func:`augment` has it."""
+    if not cluster.nodes:
+        return topo, {}
+    return _augment(topo, cluster)
+
+
+def _augment(topo: Topology, cluster: Cluster) -> tuple[Topology, dict]:
     names = list(cluster.nodes)
     cidrs = cluster.pod_cidrs
     hosts = {h.name: h for h in topo.hosts}
@@ -174,6 +262,8 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
         node_ip[n] = node_if[n].ip if node_if[n] is not None else None
     out_hosts = [h for h in topo.hosts if h.name not in cluster.nodes]
     cidrs6 = cluster.pod_cidrs6
+    pods_on = pods_by_node(cluster)
+    plans: dict[str, tuple] = {}
     for n in names:
         own = [node_if[n]]
         if n not in hosts and cluster.nodes[n].internal_ip6 is not None:  # dual-stack: the implicit node's IPv6 address
@@ -186,35 +276,12 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
         gw = ipaddress.ip_interface(f"{next(cidr.hosts())}/{cidr.prefixlen}")
         cidr6 = cidrs6.get(n)
         gw6 = ipaddress.ip_interface(f"{next(cidr6.hosts())}/{cidr6.prefixlen}") if cidr6 is not None else None
-        pods = [p for p in cluster.pods if p.node == n and not p.host_network and p.ip is not None]
-        routes = list(base.routes)
-        namespaces, _ = _pod_namespaces(cni, pods, cidr, gw, routes, cidr6, gw6)
         interfaces, bridges = base.interfaces, base.bridges
         if cni in ("bridge", "host-gw", "flannel"):
             bridges = bridges + (Bridge("cni0", (gw,) + ((gw6,) if gw6 is not None else ())),)
         elif cni == "cilium":  # the router IP lives on cilium_host; pods route to it
             addrs = (ipaddress.ip_interface(f"{gw.ip}/32"),) + ((ipaddress.ip_interface(f"{gw6.ip}/128"),) if gw6 is not None else ())
             interfaces = interfaces + (Interface("cilium_host", addrs),)
-        else:  # calico: the node's own block is a blackhole route, so that unallocated addresses go nowhere
-            routes.append(Route(cidr, type="blackhole", proto="bird"))
-        for other in names:
-            if other == n or node_ip.get(other) is None or cidrs[other] is None or cidrs[other].version != 4:
-                continue
-            if overlay:  # via the far node's VTEP address, on-link over the VXLAN device
-                routes.append(Route(cidrs[other], cidrs[other].network_address, overlay, onlink=True))
-                if cidrs6.get(other) is not None and cidrs6.get(n) is not None:  # dual-stack: IPv6 pods inside the same tunnel
-                    routes.append(Route(cidrs6[other], cidrs6[other].network_address, overlay, onlink=True))
-            elif cni == "calico":  # learned from the other node over BGP (BIRD)
-                if ipip and _ipip(cfg.ipip_mode, node_if[n], node_ip[other]):
-                    routes.append(Route(cidrs[other], node_ip[other], "tunl0", onlink=True, proto="bird"))
-                else:
-                    routes.append(Route(cidrs[other], node_ip[other], proto="bird"))
-            else:  # the bridge (host-gw) plugin: the other nodes' pod CIDRs via their node IPs
-                routes.append(Route(cidrs[other], node_ip[other]))
-                far6 = cidrs6.get(other)
-                ip6 = cluster.nodes[other].internal_ip6
-                if far6 is not None and ip6 is not None and cidrs6.get(n) is not None:  # dual-stack: the same, per family
-                    routes.append(Route(far6, ip6))
         if overlay:
             vaddrs = (ipaddress.ip_interface(f"{cidr.network_address}/32"),)
             if cidr6 is not None:
@@ -223,19 +290,62 @@ def _augment(topo: Topology, cluster: Cluster) -> Topology:
             interfaces = interfaces + (vtep,)
         if ipip:
             interfaces = interfaces + (Interface("tunl0", (ipaddress.ip_interface(f"{cidr.network_address}/32"),), "tunl0", mtu=1480, ipip=True),)
-        rules, policies = _kube_proxy(cluster, n) if cni != "cilium" else ((), ())
-        masq, masq_chains = _masquerade(cni, cfg.pod_cidr, cidr, cfg.pod_cidrs[1:])  # dual-stack: the IPv6 pod CIDR is local too
-        rules, policies = rules + masq, policies + masq_chains
-        out_hosts.append(replace(
-            base, forwarding=True, role="node", interfaces=interfaces, bridges=bridges,
-            namespaces=base.namespaces + tuple(namespaces), routes=tuple(routes),
-            rules=base.rules + rules, policies=base.policies + policies,
-        ))
+        out_hosts.append(replace(base, forwarding=True, role="node", interfaces=interfaces, bridges=bridges))
+        plans[n] = (base, cidr, gw, cidr6, gw6)
     lb = _load_balancer(cluster, [h for h in out_hosts if h.name in cluster.nodes], node_ip)
     if lb is not None:
         out_hosts.append(lb)
     out_hosts, networks = _internet(out_hosts, networks, set(cluster.nodes), _far_addresses(cluster))
-    return replace(topo, networks=tuple(networks), hosts=tuple(out_hosts))
+    ctx = (cluster, names, cidrs, cidrs6, node_ip, node_if, overlay, ipip, pods_on)
+    deferred = {h.name: functools.partial(_full_node, ctx, h, *plans[h.name]) for h in out_hosts if h.name in plans}
+    return replace(topo, networks=tuple(networks), hosts=tuple(out_hosts)), deferred
+
+
+def pods_by_node(cluster: Cluster) -> dict[str, list[Pod]]:
+    """Each node's pods with a network namespace of their own, in cluster order (made once per cluster)."""
+    out = cluster.memo.get("pods-by-node")
+    if out is None:
+        out = cluster.memo["pods-by-node"] = {}
+        for p in cluster.pods:
+            if not p.host_network and p.ip is not None:
+                out.setdefault(p.node, []).append(p)
+    return out
+
+
+def _full_node(ctx: tuple, skeleton: Host, base: Host, cidr, gw, cidr6, gw6) -> Host:
+    """A node's whole host: the skeleton with its pods' namespaces, its routes and its iptables rules."""
+    cluster, names, cidrs, cidrs6, node_ip, node_if, overlay, ipip, pods_on = ctx
+    n = skeleton.name
+    cfg = cluster.topology.cluster
+    cni = cfg.cni
+    extra = skeleton.routes[len(base.routes):]  # what the implicit edge router gave it (a default route)
+    routes = list(base.routes)
+    namespaces, _ = _pod_namespaces(cni, pods_on.get(n, []), cidr, gw, routes, cidr6, gw6)
+    if cni == "calico":  # the node's own block is a blackhole route, so that unallocated addresses go nowhere
+        routes.append(Route(cidr, type="blackhole", proto="bird"))
+    for other in names:
+        if other == n or node_ip.get(other) is None or cidrs[other] is None or cidrs[other].version != 4:
+            continue
+        if overlay:  # via the far node's VTEP address, on-link over the VXLAN device
+            routes.append(Route(cidrs[other], cidrs[other].network_address, overlay, onlink=True))
+            if cidrs6.get(other) is not None and cidrs6.get(n) is not None:  # dual-stack: IPv6 pods inside the same tunnel
+                routes.append(Route(cidrs6[other], cidrs6[other].network_address, overlay, onlink=True))
+        elif cni == "calico":  # learned from the other node over BGP (BIRD)
+            if ipip and _ipip(cfg.ipip_mode, node_if[n], node_ip[other]):
+                routes.append(Route(cidrs[other], node_ip[other], "tunl0", onlink=True, proto="bird"))
+            else:
+                routes.append(Route(cidrs[other], node_ip[other], proto="bird"))
+        else:  # the bridge (host-gw) plugin: the other nodes' pod CIDRs via their node IPs
+            routes.append(Route(cidrs[other], node_ip[other]))
+            far6 = cidrs6.get(other)
+            ip6 = cluster.nodes[other].internal_ip6
+            if far6 is not None and ip6 is not None and cidrs6.get(n) is not None:  # dual-stack: the same, per family
+                routes.append(Route(far6, ip6))
+    rules, policies, generated = _kube_proxy(cluster, n) if cni != "cilium" else ((), (), ())
+    masq, masq_chains = _masquerade(cni, cfg.pod_cidr, cidr, cfg.pod_cidrs[1:])  # dual-stack: the IPv6 pod CIDR is local too
+    rules, policies = rules + masq, policies + masq_chains
+    return replace(skeleton, namespaces=base.namespaces + tuple(namespaces), routes=tuple(routes) + extra,
+                   rules=base.rules + rules, policies=base.policies + policies, generated=skeleton.generated + generated)
 
 
 INTERNET = "internet"
@@ -313,17 +423,88 @@ def _load_balancer(cluster: Cluster, nodes: list[Host], node_ip: dict) -> Host |
         return None
     addrs = (ipaddress.ip_interface(f"{own}/{net.prefixlen}"),) + tuple(ipaddress.ip_interface(f"{s.load_balancer_ip}/32") for s in lbs)
     targets = [(h.name, node_ip[h.name]) for h in nodes if node_ip.get(h.name) is not None]
-    lines = []
+    rules: list[Rule] = []
+    policies: list[Policy] = []
+    generated: list = []
     for s in sorted(lbs, key=lambda s: s.key):
         for p in s.ports:
-            if not p.node_port:
+            if not p.node_port or not targets:
                 continue
             proto = p.protocol.lower()
-            for i, (name, ip) in enumerate(targets):
-                stat = f" -m statistic --mode random --probability {1.0 / (len(targets) - i):0.10f}" if i < len(targets) - 1 else ""
-                lines.append(f'-t nat -A PREROUTING -d {s.load_balancer_ip}/32 -p {proto} --dport {p.port} -m comment '
-                             f'--comment "{s.port_name(p)} load balancer -> {name}"{stat} -j DNAT --to-destination {ip}:{p.node_port}')
-            for _, ip in targets:
-                lines.append(f"-t nat -A POSTROUTING -d {ip}/32 -p {proto} --dport {p.node_port} -j MASQUERADE")
-    rules = tuple(parse_rule(line) for line in lines)
-    return Host(LB_HOST, (Interface("eth0", addrs, first.network),), forwarding=True, rules=rules, role="load-balancer")
+            h = port_proto_hash(s.port_name(p), p.protocol)
+            fwd, masq = f"CLOUD-LB-{h}", f"CLOUD-LBM-{h}"  # one chain of per-node rules for each, made when first walked
+            rules.append(parse_rule(f'-t nat -A PREROUTING -d {s.load_balancer_ip}/32 -p {proto} --dport {p.port} -m comment '
+                                    f'--comment "{_quoted(s.port_name(p))} load balancer" -j {fwd}'))
+            rules.append(parse_rule(f"-t nat -A POSTROUTING -p {proto} --dport {p.node_port} -j {masq}"))
+            policies += [Policy("nat", fwd, "-"), Policy("nat", masq, "-")]
+            generated += [(("nat", fwd), functools.partial(_chain, ("nat", fwd), _lb_forward, s.port_name(p), fwd, s.load_balancer_ip, proto,
+                                                           p.port, p.node_port, targets)),
+                          (("nat", masq), functools.partial(_chain, ("nat", masq), _lb_masq, masq, proto, p.node_port, targets))]
+    return Host(LB_HOST, (Interface("eth0", addrs, first.network),), forwarding=True, rules=tuple(rules), policies=tuple(policies),
+                role="load-balancer", generated=tuple(generated))
+
+
+def _chain(key: tuple, make, *args) -> dict:
+    return {key: make(*args)}
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "").replace('"', "").replace("'", "")
+
+
+def _lb_forward(port_name: str, chain: str, lb_ip, proto: str, port: int, node_port: int, targets: list) -> list[Rule]:
+    """A Service port's DNAT rules on the load balancer, one per node, spread as kube-proxy spreads endpoints."""
+    dnat, values = [], []
+    for i, (name, ip) in enumerate(targets):
+        probability = f"{1.0 / (len(targets) - i):0.10f}" if i < len(targets) - 1 else None
+        stat = f" -m statistic --mode random --probability {probability}" if probability is not None else ""
+        values.append((f"{port_name} load balancer -> {name}", probability, f"{ip}:{node_port}"))
+        dnat.append(f'-t nat -A {chain} -m comment --comment "{port_name} load balancer -> {name}"{stat} '
+                    f"-j DNAT --to-destination {ip}:{node_port}")
+    if all(_plain(x) for x in [port_name] + [name for name, _ in targets]):
+        return _lb_dnat(dnat, values)
+    return list(map(parse_rule, dnat))
+
+
+def _lb_masq(chain: str, proto: str, node_port: int, targets: list) -> list[Rule]:
+    """Masquerade what the load balancer sends to a node's NodePort: the reply comes back through it."""
+    masq = [f"-t nat -A {chain} -d {ip}/32 -p {proto} --dport {node_port} -j MASQUERADE" for _, ip in targets]
+    return _lb_masquerade(masq, [f"{ip}/32" for _, ip in targets])
+
+
+# The load balancer's rules are one per Service port and node: for each port, the first is parsed and the others,
+# which differ from it only in the values below (words the shell splits alike), made from it as parse_rule would.
+
+def _plain(text: str) -> bool:
+    """Text that, inside double quotes, is one word to the shell and to parse_rule's splitting."""
+    return not any(c in text for c in ("\\", '"', "'"))
+
+
+def _lb_dnat(lines: list[str], values: list[tuple[str, str | None, str]]) -> list[Rule]:
+    """The DNAT rules of one port, one per node: the (comment, --probability or None, --to-destination) of each."""
+    head = parse_rule(lines[0])
+    out = [head]
+    for comment, probability, to in values[1:]:
+        to_addr, to_port = _to(to)
+        out.append(_like(head, comment=comment, probability=None if probability is None else float(probability), to_addr=to_addr, to_port=to_port))
+    return out
+
+
+def _lb_masquerade(lines: list[str], dsts: list[str]) -> list[Rule]:
+    """The MASQUERADE rules of one port, one per node's -d."""
+    head = parse_rule(lines[0])
+    out = [head]
+    for dst in dsts[1:]:
+        out.append(_like(head, dst=_net(dst)))
+    return out
+
+
+_RULE_FIELDS = tuple(f.name for f in dataclasses.fields(Rule) if f.init)
+
+
+def _like(rule: Rule, **changes) -> Rule:
+    """``rule`` with ``changes`` and its text written again (as parse_rule writes it), in one construction."""
+    fields = {name: getattr(rule, name) for name in _RULE_FIELDS}
+    fields.update(changes)
+    fields["text"] = format_rule(SimpleNamespace(**fields))
+    return Rule(**fields)

@@ -15,6 +15,7 @@ import ipaddress
 from dataclasses import replace
 
 from ..model.topology import ClusterConfig, KubeObject
+from .cluster import _ip
 
 
 def _net(text) -> ipaddress.IPv4Network | None:
@@ -25,11 +26,17 @@ def _net(text) -> ipaddress.IPv4Network | None:
     return net if net.version == 4 else None
 
 
-def _cover(nets: list[ipaddress.IPv4Network], default: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-    if not nets or all(n.subnet_of(default) for n in nets):
+def _cover(nets: list[ipaddress.IPv4Network], default: ipaddress.IPv4Network, ips: list[int] = ()) -> ipaddress.IPv4Network:
+    """``default`` if it holds every net and address (``ips``, IPv4 as integers), else the smallest supernet
+    of the first of them that does."""
+    if not nets and not ips:
         return default
-    net = nets[0]
-    while not all(n.subnet_of(net) for n in nets):
+    lo = min([int(n.network_address) for n in nets] + ([min(ips)] if ips else []))
+    hi = max([int(n.broadcast_address) for n in nets] + ([max(ips)] if ips else []))
+    if default.version == 4 and int(default.network_address) <= lo and hi <= int(default.broadcast_address):
+        return default
+    net = nets[0] if nets else ipaddress.IPv4Network(ips[0])
+    while not (int(net.network_address) <= lo and hi <= int(net.broadcast_address)):
         net = net.supernet()
     return net
 
@@ -48,11 +55,11 @@ def infer(cfg: ClusterConfig, objects: tuple[KubeObject, ...] | list[KubeObject]
         spec, status = o.body.get("spec") or {}, o.body.get("status") or {}
         if o.kind == "Node" and (net := _net(spec.get("podCIDR"))) is not None:
             node_nets.append(net)
-        elif o.kind == "Pod" and not spec.get("hostNetwork") and (net := _net(status.get("podIP"))) is not None:
-            pod_ips.append(net)
+        elif o.kind == "Pod" and not spec.get("hostNetwork") and (ip := _ip(status.get("podIP"))) is not None and ip.version == 4:
+            pod_ips.append(int(ip))
         elif o.kind == "Service" and spec.get("clusterIP") not in (None, "None", "") and (net := _net(spec["clusterIP"])) is not None:
             cluster_ips.append(net)
-    pod = _cover(node_nets + pod_ips, cfg.pod_cidr)
+    pod = _cover(node_nets, cfg.pod_cidr, pod_ips)
     svc = _cover(cluster_ips, cfg.service_cidr)
     if pod.overlaps(svc):
         return cfg  # objects that mix the two ranges: keep the defaults, the conflicts are reported as such

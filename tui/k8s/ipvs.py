@@ -83,9 +83,9 @@ def _endpoint(address: IPAddress, port: int) -> str:
 def node_addresses(cluster: Cluster, node: str) -> list[IPAddress]:
     """Every address of the node's root namespace as the data path builds it (interfaces, cni0, flannel.1,
     docker0), without loopback or IPv6 link-local: where IPVS mode opens NodePorts."""
-    from .datapath import augment
+    from .datapath import augment_lazy
 
-    host = augment(cluster.topology, cluster).host(node)
+    host = augment_lazy(cluster.topology, cluster)[0].host(node)  # (its interfaces and bridges: no need for the whole node)
     if host is None:
         ip = cluster.nodes[node].internal_ip
         return [ip] if ip is not None else []

@@ -11,6 +11,7 @@ so the same file always gives the same pods.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from ..model.topology import KubeObject
@@ -18,12 +19,17 @@ from ..model.topology import KubeObject
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery/pkg/util/rand: no vowels, no look-alikes
 
 
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
+def fnv32a(data: bytes, h: int = 0x811C9DC5) -> int:
+    """FNV-1a, 32 bits; ``h``: the state after a prefix (FNV-1a reads byte by byte)."""
     for b in data:
         h ^= b
         h = (h * 0x01000193) & 0xFFFFFFFF
     return h
+
+
+@functools.lru_cache(maxsize=4096)
+def _prefix_state(owner: str) -> int:
+    return fnv32a(owner.encode())
 
 
 def safe_encode(text: str) -> str:
@@ -37,7 +43,7 @@ def template_hash(template: dict) -> str:
 
 def suffix(owner: str, index: int, length: int = 5) -> str:
     """The random-looking suffix of a generated pod name, fixed by its owner and position."""
-    h = fnv32a(f"{owner}/{index}".encode())
+    h = fnv32a(f"/{index}".encode(), _prefix_state(owner))  # = fnv32a(f"{owner}/{index}".encode())
     out = []
     for _ in range(length):
         out.append(ALPHABET[h % len(ALPHABET)])
@@ -53,9 +59,15 @@ def _pod(name: str, namespace: str, template: dict, node: str | None, owner: str
     if node:
         spec["nodeName"] = node
     return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": namespace, "labels": dict(meta.get("labels") or {}),
+            "metadata": {"name": name, "namespace": namespace, "labels": _shared_labels(meta),
                          "ownerReferences": [{"kind": owner.split("/")[0], "name": owner.split("/")[1]}]},
             "spec": spec}
+
+
+def _shared_labels(meta: dict) -> dict:
+    """The template's labels, the same mapping for every pod made from it (nothing changes them)."""
+    labels = meta.get("labels")
+    return labels if isinstance(labels, dict) else {}
 
 
 def _owners(objects: list[KubeObject]) -> set[tuple[str | None, str, str]]:

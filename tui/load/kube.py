@@ -73,19 +73,20 @@ def all_kinds() -> list[str]:
     return sorted(KINDS) + ["Topology", "List"]
 
 
-def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: str) -> KubeObject | None:
-    """Validate one standard object's shape; None when it cannot be kept."""
+def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: str, body: dict | None = None) -> KubeObject | None:
+    """Validate one standard object's shape; None when it cannot be kept. ``body``: the object as plain
+    data when the caller has it already (else it is made from ``m``)."""
     f = Fields(m, path, problems, TOP_FIELDS)
     spec = KINDS.get(kind)
     if api_version == "v1" and kind in UNUSED_CORE:
-        return _skipped(m, problems, api_version, kind)
+        return _skipped(m, problems, api_version, kind, body)
     if spec is None or _other_group(api_version):
         close = did_you_mean(kind, all_kinds())
         if api_version in KNOWN_GROUPS or (close and not _other_group(api_version)):
             f.error("kind", f'unknown kind "{kind}" for apiVersion {api_version}{close}')
             return None
         # A kind of another API group (a CRD, RBAC, ...): kept as it is, not simulated.
-        return _skipped(m, problems, api_version, kind)
+        return _skipped(m, problems, api_version, kind, body)
     versions, namespaced, rule = spec
     if api_version not in versions:
         f.error("apiVersion", f'{kind} is served as apiVersion {" or ".join(versions)}, not "{api_version}"')
@@ -128,16 +129,18 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
         return None
     if _unused(kind, namespace, name, m):
         problems.skipped(m.vmark("kind"), f"{api_version} {kind}")
+    if body is not None:
+        return KubeObject(api_version, kind, name, namespace if namespaced else None, body, m.mark)
     return KubeObject(api_version, kind, name, namespace if namespaced else None, plain(m), m.mark, _field_marks(m))
 
 
-def _skipped(m: YMap, problems: Problems, api_version: str, kind: str) -> KubeObject:
+def _skipped(m: YMap, problems: Problems, api_version: str, kind: str, body: dict | None = None) -> KubeObject:
     """An object the simulation does not use, kept as it is (saving writes it back) and noted."""
     problems.skipped(m.vmark("kind"), f"{api_version} {kind}")
     meta = m.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     ns = meta.get("namespace") if isinstance(meta, dict) else None
-    return KubeObject(api_version, kind, str(name or ""), str(ns) if ns else None, plain(m), m.mark)
+    return KubeObject(api_version, kind, str(name or ""), str(ns) if ns else None, plain(m) if body is None else body, m.mark)
 
 
 def _unused(kind: str, namespace: str | None, name: str, m: YMap) -> bool:

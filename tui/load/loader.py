@@ -19,7 +19,7 @@ from ..model.topology import ClusterConfig, Container, DockerBridge, Host, KubeO
 from .errors import Problem, Problems, did_you_mean
 from .fields import type_name
 from .topology import TopologyDoc, is_unset, read_topology
-from .yamlsrc import SourceError, YList, YMap, read_documents
+from .yamlsrc import SourceError, YList, YMap, _check_binary, read_documents
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -28,6 +28,7 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 class Loaded:
     topology: Topology
     warnings: list[Problem]
+    network: object = None  # the network the checks compiled (tui.sim.network.Network), ready for a first question
 
 
 def expand(paths: list[str]) -> list[str]:
@@ -43,6 +44,13 @@ def expand(paths: list[str]) -> list[str]:
 
 def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
     """Load ``paths`` (``texts`` may supply a file's contents instead of the disk)."""
+    from ..sim.gcpause import paused_gc
+
+    with paused_gc():
+        return _load(paths, texts)
+
+
+def _load(paths: list[str], texts: dict[str, str] | None) -> Loaded:
     problems = Problems()
     docs: list[TopologyDoc] = []
     objects: list[tuple[KubeObject, str]] = []  # with the path of the document, for a List's items
@@ -59,6 +67,19 @@ def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
                 problems.error(Mark(file, 1, 1), "file", f"cannot read: {e.strerror or e}")
                 continue
         sources[file] = data
+        from .bigjson import MAX_JSON_BYTES, is_big_json, read_list
+
+        if is_big_json(data):  # a big `kubectl get -o json` List: item by item, located only where needed
+            try:
+                text = _check_binary(data, file, MAX_JSON_BYTES) if isinstance(data, bytes) else data
+            except SourceError as e:
+                problems.items += e.problems
+                continue
+            sources[file] = b""  # (its Corefile, if any, is found again by its marks)
+            del data
+            if read_list(text, file, problems, objects, docs, keep_text=texts is not None and file in texts):
+                continue
+            data = text
         try:
             documents = read_documents(data, file)
         except SourceError as e:
@@ -66,10 +87,11 @@ def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
             continue
         for value, mark in documents:
             _document(value, mark, "", problems, docs, objects)
-    topo = _assemble(docs, objects, files, problems)
+    compiled: list = []
+    topo = _assemble(docs, objects, files, problems, compiled)
     _check_corefile(topo, sources, problems)
     problems.raise_if_errors()
-    return Loaded(topo, problems.warnings + problems.notes())
+    return Loaded(topo, problems.warnings + problems.notes(), compiled[0] if compiled else None)
 
 
 def _check_corefile(topo: Topology, sources: dict, problems: Problems) -> None:
@@ -137,7 +159,8 @@ def _document(value, mark: Mark, path: str, problems: Problems, docs: list, obje
         objects.append((obj, path))
 
 
-def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], files: list[str], problems: Problems) -> Topology:
+def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], files: list[str], problems: Problems,
+              compiled: list | None = None) -> Topology:
     name = next((d.name for d in docs if d.name), None) or (Path(files[0]).stem if files else "empty")
     description = next((d.description for d in docs if d.description), "")
     networks = [n for d in docs for n in d.networks]
@@ -198,7 +221,9 @@ def _assemble(docs: list[TopologyDoc], objects: list[tuple[KubeObject, str]], fi
     # The kernel's own checks (routes, addresses) run even when other fields were wrong, so that
     # a file's errors come all at once; what failed to parse is simply absent from this model.
     try:
-        _check_network(topo, paths, fields, problems)
+        net = _check_network(topo, paths, fields, problems)
+        if compiled is not None:
+            compiled.append(net)
     except Exception:  # noqa: BLE001 - a model too broken to compile: its first errors are already reported
         if not problems.errors:
             raise
@@ -282,8 +307,8 @@ def _check_host(h: Host, networks: dict, paths: dict, problems: Problems) -> Hos
     return replace(h, interfaces=tuple(ifaces), namespaces=tuple(namespaces))
 
 
-def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems) -> None:
-    """Compile, then report what the kernel would refuse and addresses used twice."""
+def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems):
+    """Compile, then report what the kernel would refuse and addresses used twice; the network."""
     from ..sim.network import compile_topology
 
     net = compile_topology(topo)
@@ -307,10 +332,11 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
         r = rp.route
         mark = fields.get(r.mark, {}).get(rp.field, r.mark)
         problems.error(mark, f"{paths.get(r.mark, 'routes')}.{rp.field}", f"{rp.message} (in {ns})")
+    built = net.namespaces.built()  # (cluster nodes are compiled when asked for: what they generate is valid by construction)
     for seg in net.segments.values():
-        owner: dict = {}
+        owner: dict = {ip: who for ip, who in net.lazy.arp.get(seg.name, {}).items() if who[0] not in built}
         for ns_name, dev in seg.members:
-            d = net.namespaces[ns_name].devices[dev]
+            d = built[ns_name].devices[dev]
             for a in d.addresses:
                 if a.ip in owner and owner[a.ip] != (ns_name, dev):
                     o = owner[a.ip]
@@ -320,7 +346,9 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
                 for a in d.addresses:
                     if a.ip.version == seg.cidr.version and a.ip not in seg.cidr:  # a network's cidr is of one family
                         problems.warn(d.mark, f"{paths.get(d.mark, ns_name)}.address", f"{a} is outside {seg.name}'s {seg.cidr}")
-    for ns in net.namespaces.values():
+    for seg_name, ip, first, _second, mark in net.lazy.duplicates:
+        problems.error(mark, f"{paths.get(mark, first[0])}.address", f"duplicate address {ip} on {seg_name}: {first[0]} {first[1]} has it too")
+    for ns in built.values():
         for r in ns.netfilter.missing_targets():
             problems.error(r.mark, paths.get(r.mark, "iptables"),
                            f"Couldn't load target `{r.target}': no chain {r.target} in table {r.table} (create it with -N, or add rules to it)")
@@ -330,3 +358,4 @@ def _check_network(topo: Topology, paths: dict, fields: dict, problems: Problems
                 if a.ip in seen and seen[a.ip] != d.name:
                     problems.error(d.mark, f"{paths.get(d.mark, ns.name)}.address", f"duplicate address {a.ip} in {ns.name}: {seen[a.ip]} has it too")
                 seen.setdefault(a.ip, d.name)
+    return net

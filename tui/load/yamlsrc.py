@@ -140,9 +140,9 @@ class _Frame:
         self.merged: set = set()
 
 
-def _check_binary(data: bytes, file: str) -> str:
-    if len(data) > MAX_FILE_BYTES:
-        raise SourceError([Problem(Mark(file, 1, 1), "file", f"file is {len(data)} bytes, more than the {MAX_FILE_BYTES} bytes allowed")])
+def _check_binary(data: bytes, file: str, limit: int = MAX_FILE_BYTES) -> str:
+    if len(data) > limit:
+        raise SourceError([Problem(Mark(file, 1, 1), "file", f"file is {len(data)} bytes, more than the {limit} bytes allowed")])
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -156,14 +156,23 @@ def _check_binary(data: bytes, file: str) -> str:
         raise SourceError([Problem(Mark(file, line, col), "file", "binary input: not valid UTF-8 text")]) from None
 
 
-def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
+def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -> list[tuple[object, Mark]]:
     """Parse every document of ``data``; returns ``(value, mark)`` pairs.
+
+    ``at`` is where ``data`` starts in ``file`` (line, column), for a piece of a larger file.
 
     Raises :class:`SourceError` with a located problem for syntax errors,
     duplicate keys (every one of them), forbidden tags, too deep nesting or
     alias bombs.
     """
     text = _check_binary(data, file) if isinstance(data, bytes) else data
+    line0, col0 = at
+
+    def mk(m) -> Mark:
+        if line0 == 1 and col0 == 1:
+            return Mark(file, m.line + 1, m.column + 1)
+        return Mark(file, m.line + line0, m.column + col0 if m.line == 0 else m.column + 1)
+
     docs: list[tuple[object, Mark]] = []
     stack: list[_Frame] = []
     anchors: dict[str, tuple[object, int]] = {}
@@ -210,13 +219,13 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
         for ev in yaml.parse(text, Loader=_Loader):
             kind = type(ev)
             if kind is yaml.ScalarEvent:
-                mark = _mark(file, ev.start_mark)
+                mark = mk(ev.start_mark)
                 value = _scalar(ev, file)
                 if ev.anchor:
                     anchors[ev.anchor] = (value, 1)
                 add(value, mark, 1, ev)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                mark = _mark(file, ev.start_mark)
+                mark = mk(ev.start_mark)
                 is_map = kind is yaml.MappingStartEvent
                 want = _MAP if is_map else _SEQ
                 if ev.tag not in (None, "!", want):
@@ -230,7 +239,7 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
                     anchors[frame.anchor] = (frame.value, frame.weight)
                 add(frame.value, frame.value.mark, frame.weight, ev)
             elif kind is yaml.AliasEvent:
-                mark = _mark(file, ev.start_mark)
+                mark = mk(ev.start_mark)
                 if ev.anchor not in anchors:
                     raise SourceError([Problem(mark, "yaml", f"unknown alias *{ev.anchor}")])
                 value, weight = anchors[ev.anchor]
@@ -239,7 +248,7 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
                     raise SourceError([Problem(mark, "yaml", f"aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)")])
                 add(value, mark, weight, ev)
             elif kind is yaml.DocumentStartEvent:
-                doc_mark = _mark(file, ev.start_mark)
+                doc_mark = mk(ev.start_mark)
                 root, root_set = None, False
                 anchors.clear()
             elif kind is yaml.DocumentEndEvent:
@@ -249,7 +258,7 @@ def read_documents(data: bytes | str, file: str) -> list[tuple[object, Mark]]:
         raise SourceError(duplicates + e.problems) from None
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
-        mark = _mark(file, m) if m is not None else Mark(file, 1, 1)
+        mark = mk(m) if m is not None else Mark(file, 1, 1)
         msg = e.problem or e.context or "invalid YAML"
         if e.context and e.problem:
             msg = f"{e.problem} ({e.context})"

@@ -184,6 +184,9 @@ class Host:
     policies: tuple[Policy, ...] = ()
     role: str | None = None  # e.g. "node" for a Kubernetes node (later issues)
     mark: Mark = _mark()
+    # (table, chain) -> a function giving that chain's rules, made when a packet first walks it: the big
+    # chains a generated host (the cloud load balancer) declares among its policies
+    generated: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import ipaddress
+import itertools
+import operator
 from dataclasses import dataclass, field
 
 from ..model.topology import Policy, Rule
@@ -23,6 +25,11 @@ from .packet import Packet
 
 TERMINAL = {"ACCEPT", "DROP", "REJECT", "MASQUERADE", "SNAT", "DNAT"}
 BUILTIN = TERMINAL | {"RETURN", "LOG", "MARK", "KUBE-MARK-MASQ"}
+_BUILTIN_JUMPS = {(table, t) for table in ("filter", "nat") for t in BUILTIN}
+_CHAIN = operator.attrgetter("table", "chain")
+_JUMP = operator.attrgetter("table", "target")
+_INSERT = operator.attrgetter("insert")
+_TARGET = operator.attrgetter("target")
 
 
 @dataclass
@@ -150,24 +157,127 @@ def kube_proxy_reason(rule: Rule | None, ns: str) -> str | None:
     return None
 
 
+class _Chains(dict):
+    """Chains by (table, chain), some written only when first asked for.
+
+    ``generated`` pairs a chain with a function giving it and the chains it jumps to ({(table, chain):
+    rules}); one function may stand for several chains. Listed in the order a whole table would have
+    them: the generated chains, by name, right after KUBE-NODEPORTS (or KUBE-SERVICES), where kube-proxy
+    writes a Service port's chains."""
+
+    def __init__(self, chains: dict, generated) -> None:
+        super().__init__(chains)
+        self._generated: dict = {}
+        self._keys_of: dict = {}
+        for key, make in generated:
+            self._generated[key] = make
+            self._keys_of.setdefault(id(make), []).append(key)
+        keys = list(chains)
+        anchor = next((keys.index(k) + 1 for k in (("nat", "KUBE-NODEPORTS"), ("nat", "KUBE-SERVICES")) if k in chains), len(keys))
+        self._head, self._tail = keys[:anchor], keys[anchor:]
+        self._eager = set(keys)
+
+    def _make(self, key) -> None:
+        make = self._generated.get(key)
+        if make is None:
+            return
+        for k in self._keys_of.pop(id(make), ()):
+            self._generated.pop(k, None)
+        for k, rules in make().items():
+            if dict.__contains__(self, k):
+                dict.__getitem__(self, k).extend(rules)
+            else:
+                dict.__setitem__(self, k, list(rules))
+
+    def get(self, key, default=None):
+        self._make(key)
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key):
+        self._make(key)
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or key in self._generated
+
+    def _order(self) -> list:
+        for key in list(self._generated):
+            self._make(key)
+        made = sorted((k for k in dict.keys(self) if k not in self._eager), key=lambda k: (k[0], k[1]))
+        return self._head + made + self._tail
+
+    def keys(self):
+        return self._order()
+
+    def __iter__(self):
+        return iter(self._order())
+
+    def values(self):
+        return [dict.__getitem__(self, k) for k in self._order()]
+
+    def items(self):
+        return [(k, dict.__getitem__(self, k)) for k in self._order()]
+
+    def __len__(self) -> int:
+        return len(self._order())
+
+
 class Netfilter:
     """One namespace's iptables rules (tables filter and nat)."""
 
-    def __init__(self, rules: tuple[Rule, ...] = (), policies: tuple[Policy, ...] = ()) -> None:
-        self.chains: dict[tuple[str, str], list[Rule]] = {}
-        for r in rules:
-            chain = self.chains.setdefault((r.table, r.chain), [])
-            chain.insert(0, r) if r.insert else chain.append(r)
-        self.policies = {(p.table, p.chain): p.target for p in policies if p.target != "-"}
-        self.declared = {(p.table, p.chain) for p in policies if p.target == "-"}  # iptables -N
+    def __init__(self, rules: tuple[Rule, ...] = (), policies: tuple[Policy, ...] = (), generated: tuple = ()) -> None:
+        self._generated = tuple(generated)  # ((table, chain), function giving {(table, chain): rules}): written when first walked
+        self._rules = tuple(rules)
+        self._chains: dict[tuple[str, str], list[Rule]] | None = None  # made on first use (see chains)
+        self._policies = tuple(policies)
+        given = itertools.compress(self._policies, map(operator.ne, map(_TARGET, self._policies), itertools.repeat("-")))
+        self.policies = {(p.table, p.chain): p.target for p in given}  # iptables -P
+
+    @property
+    def declared(self) -> set[tuple[str, str]]:
+        """(table, chain) of the chains declared (iptables -N); made when asked (a node declares thousands)."""
+        return set(self._declared())
+
+    def _declared(self):
+        """(table, chain) of each -N, one at a time."""
+        return map(_CHAIN, itertools.compress(self._policies, map(operator.eq, map(_TARGET, self._policies), itertools.repeat("-"))))
+
+    @property
+    def chains(self) -> dict[tuple[str, str], list[Rule]]:
+        """(table, chain) -> its rules in order (``-I`` at the head), in the order the chains first appear.
+
+        Made on first use: a node carries kube-proxy's thousands of rules, and loading a cluster only
+        asks for missing_targets, which reads the rules as given."""
+        if self._chains is None:
+            chains: dict[tuple[str, str], list[Rule]] = {}
+            if any(map(_INSERT, self._rules)):
+                for r in self._rules:
+                    chain = chains.setdefault((r.table, r.chain), [])
+                    chain.insert(0, r) if r.insert else chain.append(r)
+            else:  # only appends: a run of one chain's rules at a time
+                for key, run in itertools.groupby(self._rules, _CHAIN):
+                    chain = chains.get(key)
+                    if chain is None:
+                        chains[key] = list(run)
+                    else:
+                        chain.extend(run)
+            self._chains = _Chains(chains, self._generated) if self._generated else chains
+        return self._chains
 
     def missing_targets(self) -> list[Rule]:
         """Rules that jump to a chain that does not exist (iptables: "Couldn't load target")."""
-        known = set(self.chains) | self.declared
-        return [r for rs in self.chains.values() for r in rs if r.target not in BUILTIN and (r.table, r.target) not in known]
+        jumps = set(map(_JUMP, self._rules)) - _BUILTIN_JUMPS
+        jumps.difference_update(self._declared())  # (table, target) not declared with -N
+        missing = {j for j in jumps if j[1] not in BUILTIN}  # (a built-in target in a table other than filter and nat)
+        if missing:
+            missing -= set(map(_CHAIN, self._rules))  # ... nor a chain that has rules
+            missing -= {key for key, _ in self._generated}  # ... nor one written when first walked
+        if not missing:
+            return []
+        return [r for rs in self.chains.values() for r in rs if (r.table, r.target) in missing]
 
     def __bool__(self) -> bool:
-        return bool(self.chains) or any(t != "ACCEPT" for t in self.policies.values())
+        return bool(self._rules) or bool(self._generated) or any(t != "ACCEPT" for t in self.policies.values())
 
     def rules(self, table: str | None = None) -> list[Rule]:
         return [r for (t, _), rs in self.chains.items() if table in (None, t) for r in rs]
@@ -181,7 +291,7 @@ class Netfilter:
         mark = pkt.mark
         stack: list[tuple[str, int]] = []
         cur, i = chain, 0
-        steps = 0
+        jumps = 0
         while True:
             rules = self.chains.get((table, cur), [])
             if i >= len(rules):
@@ -192,9 +302,6 @@ class Netfilter:
                 continue
             r = rules[i]
             i += 1
-            steps += 1
-            if steps > 10_000:  # a jump loop; iptables refuses these at load
-                return Verdict("DROP", r, matched, mark)
             if (r.family is not None and r.family != pkt.dst.version) or not matches(r, pkt, ctx, mark):
                 continue  # ip6tables' rules are not iptables': each family has its own tables
             matched.append(r)
@@ -214,5 +321,8 @@ class Netfilter:
             elif t == "LOG":
                 pass
             elif (table, t) in self.chains or t not in TERMINAL:
+                jumps += 1
+                if jumps > 10_000:  # a jump loop; iptables refuses these at load
+                    return Verdict("DROP", r, matched, mark)
                 stack.append((cur, i))
                 cur, i = t, 0

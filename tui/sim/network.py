@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from ..model.source import NOWHERE, Mark
 from ..model.topology import Host, Interface, IPAddress, IPInterface, Policy, Route, Rule, Topology
+from .gcpause import paused_gc
 from .netfilter import Netfilter
 from .routing import RouteProblem, Tables, build_tables
 
@@ -103,19 +105,75 @@ class GraphSpec:
         return g
 
 
+class Namespaces(Mapping):
+    """Every namespace by name, a cluster node's compiled when first asked for.
+
+    ``name in``, ``keys()`` and ``len()`` know every name without compiling anything; ``[name]`` and
+    ``get(name)`` compile the node that holds ``name`` (its root namespace and its pods') if it is not yet;
+    ``values()`` and ``items()`` compile them all. :meth:`built` gives only what is compiled."""
+
+    def __init__(self, built: dict, owner: dict, build) -> None:
+        self._built = built  # name -> NetNS, compiled
+        self._owner = owner  # name -> the node whose compile makes it (namespaces not yet compiled)
+        self._build = build  # node -> None: compiles that node into _built
+
+    def __getitem__(self, name: str):
+        ns = self._built.get(name)
+        if ns is None:
+            node = self._owner.get(name)
+            if node is None:
+                raise KeyError(name)
+            self._build(node)
+            ns = self._built[name]
+        return ns
+
+    def __contains__(self, name) -> bool:
+        return name in self._built or name in self._owner
+
+    def __iter__(self):
+        yield from list(self._built)
+        yield from [n for n in list(self._owner) if n not in self._built]
+
+    def __len__(self) -> int:
+        return len(self._built) + sum(1 for n in self._owner if n not in self._built)
+
+    def built(self) -> dict:
+        """The namespaces compiled so far (name -> NetNS), without compiling more."""
+        return self._built
+
+    def pending(self) -> int:
+        """How many namespaces are not compiled yet."""
+        return sum(1 for n in self._owner if n not in self._built)
+
+
+class Lazy:
+    """What is known of the cluster nodes not compiled yet: which namespaces each will hold and which
+    addresses (by segment, for ARP; by namespace, for owners) they will have."""
+
+    def __init__(self) -> None:
+        self.hosts: dict = {}  # node -> function giving its full Host
+        self.arp: dict[str, dict] = {}  # segment -> {ip: (node, dev)} for devices of nodes not compiled yet
+        self.local: dict = {}  # ip -> [(node, segment, dev)]: a node's address on a device, for ARP's weak answer
+        self.owners: dict = {}  # ip -> [namespace] among the namespaces not compiled yet
+        self.full: dict = {}  # node -> its full Host, once compiled
+        self.duplicates: list = []  # (segment, ip, (ns, dev) first, (ns, dev) second, mark of the second) among them
+
+
 @dataclass
 class Network:
     """The compiled network: every namespace, device and segment, and the graph."""
 
     topology: Topology
-    namespaces: dict[str, NetNS]
+    namespaces: Namespaces
     segments: dict[str, Segment]
     spec: GraphSpec
     route_problems: list[tuple[str, RouteProblem]]
     seed: int = 0
     cluster: object = None  # the Kubernetes cluster compiled in (tui.k8s.cluster.Cluster), if any
     bpf_lb: dict | None = None  # Cilium's eBPF service map (tui.k8s.cilium.service_map) when it replaces kube-proxy
-    listeners: dict = field(default_factory=dict)  # namespace -> {(proto, port)} where that is known (pods' containerPorts)
+    listeners: Mapping = field(default_factory=dict)  # namespace -> {(proto, port)} where that is known (pods' containerPorts)
+    lazy: Lazy = field(default_factory=Lazy, repr=False)  # the nodes not compiled yet
+    described: object = field(default=None, repr=False)  # the description compiled (``topology`` is it with the cluster added)
     _graph: object = field(default=None, repr=False)
     _zone: object = field(default=None, repr=False)
 
@@ -153,6 +211,27 @@ class Network:
     def device(self, ns: str, dev: str) -> Device:
         return self.namespaces[ns].devices[dev]
 
+    def host(self, name: str) -> Host | None:
+        """A host's description as compiled (a cluster node's whole: its pods' namespaces, routes and rules),
+        compiling it first if it was not yet."""
+        if name in self.lazy.hosts:
+            self.namespaces[name]
+        full = self.lazy.full.get(name)
+        return full if full is not None else self.topology.host(name)
+
+    def _wake_arp(self, segment: str, ip: IPAddress) -> None:
+        """Compile the nodes not compiled yet that would answer an ARP request for ``ip`` on ``segment``."""
+        lazy = self.lazy
+        if not lazy.hosts:
+            return
+        strong = lazy.arp.get(segment, {}).get(ip)
+        if strong is not None and strong[0] in lazy.hosts:
+            self.namespaces[strong[0]]
+            return
+        for node, seg, _dev in lazy.local.get(ip, ()):
+            if seg == segment and node in lazy.hosts:
+                self.namespaces[node]
+
     def arp(self, segment: str, ip: IPAddress) -> tuple[str, str] | None:
         """Who answers an ARP request for ``ip`` on ``segment``: ``(ns, dev)`` or None.
 
@@ -160,6 +239,7 @@ class Network:
         segment that holds the address on another device (Linux answers ARP
         for all its addresses on every interface, ``arp_ignore=0``).
         """
+        self._wake_arp(segment, ip)
         seg = self.segments[segment]
         weak = None
         for ns_name, dev in seg.members:
@@ -179,7 +259,9 @@ class Network:
 
     def owners(self, ip: IPAddress) -> list[str]:
         """Namespaces that hold ``ip`` on a device."""
-        return [n.name for n in self.namespaces.values() if ip in n.tables.addresses and not ip.is_loopback]
+        for name in self.lazy.owners.get(ip, ()):
+            self.namespaces[name]  # (compiles its node)
+        return [n.name for n in self.namespaces.built().values() if ip in n.tables.addresses and not ip.is_loopback]
 
 
 DOCKER_CHAINS = (
@@ -244,13 +326,13 @@ class _Builder:
         return self.segments[name]
 
     def namespace(self, name: str, kind: str, host: str, devices: list[Device], routes: tuple[Route, ...],
-                  forwarding: bool, rules=(), policies=(), bridge_nf=False, mark: Mark = NOWHERE) -> NetNS:
+                  forwarding: bool, rules=(), policies=(), bridge_nf=False, mark: Mark = NOWHERE, generated=()) -> NetNS:
         devs = {"lo": Device(name, "lo", "loopback", (), "00:00:00:00:00:00")}
         for d in devices:
             devs[d.name] = d
         tables, problems = build_tables([(d.name, d.addresses, d.metric) for d in devices if d.kind != "loopback"], routes)
         self.problems += [(name, p) for p in problems]
-        ns = NetNS(name, kind, host, devs, tables, forwarding, Netfilter(tuple(rules), tuple(policies)), bridge_nf, mark)
+        ns = NetNS(name, kind, host, devs, tables, forwarding, Netfilter(tuple(rules), tuple(policies), generated), bridge_nf, mark)
         self.namespaces[name] = ns
         self.g.add_node(f"ns:{name}", kind=kind, name=name, host=host)
         for d in devs.values():
@@ -288,14 +370,14 @@ class _Builder:
             host_devices += self.interface(h.name, i, h.name)
         for b in h.bridges:
             host_devices.append(Device(h.name, b.name, "bridge", b.addresses, mac_for(h.name, b.name), f"{h.name}/{b.name}", mark=b.mark))
-        rules, policies = list(h.rules), list(h.policies)
+        rules, policies = tuple(h.rules), tuple(h.policies)  # (no copy of a node's thousands of rules)
         forwarding, bridge_nf = h.forwarding, h.role == "node"  # Kubernetes needs bridge-nf-call-iptables=1
         if h.docker is not None:
             d = h.docker
             host_devices.append(Device(h.name, d.bridge, "bridge", (d.gateway,), mac_for(h.name, d.bridge), f"{h.name}/{d.bridge}", mark=d.mark))
             drules, dpols = docker_rules(h)
-            rules = drules + rules
-            policies = dpols + policies  # a user's own -P comes after dockerd's, and wins
+            rules = tuple(drules) + rules
+            policies = tuple(dpols) + policies  # a user's own -P comes after dockerd's, and wins
             forwarding, bridge_nf = True, True  # dockerd sets ip_forward=1 and loads br_netfilter
         inner: list[tuple[str, str, list[Device], tuple[Route, ...], bool, Mark]] = []
         for n in h.namespaces:
@@ -312,7 +394,7 @@ class _Builder:
             host_devices += pair[1:]
             default = Route(ipaddress.IPv4Network("0.0.0.0/0"), h.docker.gateway.ip, "eth0", mark=c.mark)
             inner.append((c.name, "container", [pair[0]], (default,), False, c.mark))
-        self.namespace(h.name, "host", h.name, host_devices, h.routes, forwarding, rules, policies, bridge_nf, h.mark)
+        self.namespace(h.name, "host", h.name, host_devices, h.routes, forwarding, rules, policies, bridge_nf, h.mark, h.generated)
         for name, kind, devs, routes, fwd, mark in inner:
             self.namespace(name, kind, h.name, devs, routes, fwd, mark=mark)
         for ns_name in [h.name] + [x[0] for x in inner]:
@@ -323,30 +405,129 @@ class _Builder:
                     self.g.add_edge(f"if:{ns_name}/{d.name}", f"seg:{h.name}/{d.master}", kind="bridge-port")
 
 
+def _shared_segment(i: Interface) -> str | None:
+    """The segment a description interface's device sends into when that is a network of the topology
+    (a switch, an overlay), not a bridge or a veth inside its own host."""
+    if i.bridge is not None or (i.peer is not None and i.network is None):
+        return None
+    return i.network
+
+
+def _defer(lazy: Lazy, owner: dict, h: Host, full, pods) -> None:
+    """Note a cluster node to compile when first asked for: the names of its namespaces, and the addresses
+    its devices will have, by segment (for ARP) and by namespace (for owners)."""
+    from ..k8s.datapath import pod_ns
+
+    lazy.hosts[h.name] = full
+    owner[h.name] = h.name
+    local = [a.ip for i in h.interfaces for a in i.addresses] + [a.ip for b in h.bridges for a in b.addresses]
+    if h.docker is not None:
+        local.append(h.docker.gateway.ip)
+    for ip in local:
+        lazy.owners.setdefault(ip, []).append(h.name)
+    parts = [(h.name, i) for i in h.interfaces] + [(n.name, i) for n in h.namespaces for i in n.interfaces]
+    for n in h.namespaces:
+        owner[n.name] = h.name
+        for i in n.interfaces:
+            for a in i.addresses:
+                lazy.owners.setdefault(a.ip, []).append(n.name)
+    for c in h.containers:
+        owner[c.name] = h.name
+        lazy.owners.setdefault(c.address.ip, []).append(c.name)
+    for ns, i in parts:
+        seg = _shared_segment(i)
+        if seg is None:
+            continue
+        index = lazy.arp.setdefault(seg, {})
+        for a in i.addresses:
+            first = index.setdefault(a.ip, (ns, i.name))
+            if first != (ns, i.name):
+                lazy.duplicates.append((seg, a.ip, first, (ns, i.name), i.mark))
+        if ns == h.name:
+            for ip in local:
+                lazy.local.setdefault(ip, []).append((h.name, seg, i.name))
+    for p in pods:
+        name = pod_ns(p)
+        owner[name] = h.name
+        for ip in (p.ip, p.ip6):
+            if ip is not None:
+                lazy.owners.setdefault(ip, []).append(name)
+
+
+class _Listeners(Mapping):
+    """Namespace -> the (protocol, port) its pod's containers declare, for pods that declare ports."""
+
+    def __init__(self, cluster) -> None:
+        from ..k8s.datapath import pod_ns
+
+        self._pods = {pod_ns(p): p for p in cluster.pods if p.ports and not p.host_network}
+        self._made: dict = {}
+
+    def __getitem__(self, name: str):
+        made = self._made.get(name)
+        if made is None:
+            p = self._pods[name]
+            made = self._made[name] = frozenset((c.protocol.lower(), c.port) for c in p.ports)
+        return made
+
+    def __iter__(self):
+        return iter(self._pods)
+
+    def __len__(self) -> int:
+        return len(self._pods)
+
+    def __contains__(self, name) -> bool:
+        return name in self._pods
+
+
 def compile_topology(topo: Topology, seed: int = 0) -> Network:
     """Build the simulated network of a description (a cluster's data path included)."""
+    with paused_gc():
+        return _compile(topo, seed)
+
+
+def _compile(topo: Topology, seed: int) -> Network:
+    source = topo
     cluster = None
+    deferred: dict = {}
     if topo.objects or any(h.role == "node" for h in topo.hosts):
         from ..k8s.cluster import build_cluster
-        from ..k8s.datapath import augment  # Kubernetes compiles down to the same Linux model
+        from ..k8s.datapath import augment_lazy  # Kubernetes compiles down to the same Linux model
 
         cluster = build_cluster(topo)
-        topo = augment(topo, cluster)
+        described = {h.name for h in topo.hosts}  # the nodes a topology describes are compiled at once (their routes checked)
+        topo, deferred = augment_lazy(topo, cluster)
+        topo = replace(topo, hosts=tuple(deferred.pop(h.name)() if h.name in described and h.name in deferred else h for h in topo.hosts))
     b = _Builder(topo, seed)
     for n in topo.networks:
         b.segment(n.name, n.kind, None, n.cidr)
+    lazy = Lazy()
+    owner: dict = {}
+    pods_on = {}
+    if deferred:
+        from ..k8s.datapath import pods_by_node
+
+        pods_on = pods_by_node(cluster)
     for h in topo.hosts:
-        b.host(h)
+        if h.name in deferred:
+            _defer(lazy, owner, h, deferred[h.name], pods_on.get(h.name, ()))
+        else:
+            b.host(h)
+
+    def build(node: str) -> None:
+        full = lazy.hosts.pop(node, None)
+        if full is None:
+            return
+        with paused_gc():
+            host = full()
+            lazy.full[node] = host
+            b.host(host)
+
     bpf_lb = None
     if cluster is not None and topo.cluster.cni == "cilium":
         from ..k8s.cilium import service_map
 
         bpf_lb = service_map(cluster)
-    listeners = {}
-    if cluster is not None:  # a pod that declares its containers' ports listens on those and no other
-        from ..k8s.datapath import pod_ns
-
-        for p in cluster.pods:
-            if p.ports and not p.host_network:
-                listeners[pod_ns(p)] = frozenset((c.protocol.lower(), c.port) for c in p.ports)
-    return Network(topo, b.namespaces, b.segments, b.g, b.problems, seed, cluster, bpf_lb, listeners=listeners)
+    listeners = _Listeners(cluster) if cluster is not None else {}  # a pod declaring its ports listens on those only
+    return Network(topo, Namespaces(b.namespaces, owner, build), b.segments, b.g, b.problems, seed, cluster, bpf_lb,
+                   listeners=listeners, lazy=lazy, described=source)

@@ -23,7 +23,10 @@ class QueryError(ValueError):
 
 
 def _suggest(word: str, names) -> str:
-    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
+    names = list(names)
+    if len(names) > 2000:  # (a big cluster's pods): only names near in length and sharing a first letter can be close
+        names = [n for n in names if n[:1] == word[:1] and abs(len(n) - len(word)) <= max(3, len(word) // 3)][:5000]
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 

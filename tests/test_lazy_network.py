@@ -1,0 +1,152 @@
+"""A cluster's nodes are compiled when first asked for; the result is the network compiled all at once.
+
+The eager reference is the old path: :func:`tui.k8s.datapath.augment` (every node whole) compiled by the
+builder as a plain topology. Both must agree on every namespace (devices, addresses, routes, rules), on
+who answers ARP for every address on every shared segment, and on who owns each address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tui.k8s.cluster import build_cluster
+from tui.k8s.datapath import augment
+from tui.load import load
+from tui.sim.network import _Builder, compile_topology
+from tui.sim.query import trace
+
+ROOT = Path(__file__).resolve().parent.parent
+CLUSTERS = sorted(p.name for p in (ROOT / "topologies").glob("*.yaml") if p.name.startswith(("04", "05", "06", "07", "08", "09")))
+
+
+def _eager(topo):
+    cluster = build_cluster(topo)
+    full = augment(topo, cluster)
+    b = _Builder(full, 0)
+    for n in full.networks:
+        b.segment(n.name, n.kind, None, n.cidr)
+    for h in full.hosts:
+        b.host(h)
+    return b
+
+
+def _ns_view(ns):
+    devs = {d.name: (d.kind, tuple(map(str, d.addresses)), d.mac, d.segment, d.peer, d.master) for d in ns.devices.values()}
+    routes = [r.ip_route() for t in ns.tables.tables.values() for r in t.routes()] if hasattr(ns.tables, "tables") else \
+        [r.ip_route() for r in ns.tables.main.routes()]
+    return ns.kind, ns.host, devs, routes, [r.text for r in ns.netfilter.rules()], ns.forwarding
+
+
+def _generated(tmp_path, cni: str) -> list[str]:
+    """A generated dump (Node objects only: every node implicit) under a cluster section with ``cni``."""
+    from tui.k8s.generate import Params, write
+
+    dump = tmp_path / "dump.json"
+    with open(dump, "w") as out:
+        write(Params(nodes=4, pods_per_node=5, services=5, seed=1), out)
+    extra = "  ipipMode: Always\n" if cni == "calico-ipip" else ""
+    cfg = tmp_path / "cluster.yaml"
+    cfg.write_text("apiVersion: kubenet/v1\nkind: Topology\nmetadata: {name: gen}\ncluster:\n  podCIDR: 10.244.0.0/16\n"
+                   f"  serviceCIDR: 10.96.0.0/12\n  cni: {cni.split('-')[0]}\n{extra}")
+    return [str(cfg), str(dump)]
+
+
+@pytest.mark.parametrize("name", CLUSTERS + ["gen:bridge", "gen:flannel", "gen:calico", "gen:calico-ipip", "gen:cilium"])
+def test_lazy_compile_is_the_eager_compile(name, tmp_path):
+    files = _generated(tmp_path, name[4:]) if name.startswith("gen:") else [str(ROOT / "topologies" / name)]
+    topo = load(files).topology
+    eager = _eager(topo)
+    net = compile_topology(topo)
+    implicit = [n for n in build_cluster(topo).nodes if topo.host(n) is None]
+    assert (net.namespaces.pending() > 0) == bool(implicit), "the implicit nodes are left for later"
+    assert set(net.namespaces) == set(eager.namespaces), "every name is known before any node is compiled"
+    # ARP on the shared segments, asked before the nodes are compiled
+    shared = [s for s in eager.segments.values() if s.kind != "bridge" and "/" not in s.name]
+    addresses = {a.ip for ns in eager.namespaces.values() for d in ns.devices.values() for a in d.addresses}
+    addresses |= {ipaddress.ip_address("203.0.113.77"), ipaddress.ip_address("10.96.0.10")}
+    want_arp = {}
+    for seg in shared:
+        for ip in addresses:
+            want_arp[(seg.name, ip)] = _eager_arp(eager, seg.name, ip)
+    fresh = compile_topology(topo)
+    for (seg, ip), want in want_arp.items():
+        assert fresh.arp(seg, ip) == want, (seg, ip)
+    fresh = compile_topology(topo)
+    for ip in sorted(addresses, key=str):
+        want = sorted(n.name for n in eager.namespaces.values() if ip in n.tables.addresses and not ip.is_loopback)
+        assert sorted(fresh.owners(ip)) == want, ip
+    # every namespace, compiled one by one
+    for n in eager.namespaces:
+        assert _ns_view(net.namespaces[n]) == _ns_view(eager.namespaces[n]), n
+    assert net.namespaces.pending() == 0
+    assert {s: sorted(v.members) for s, v in net.segments.items()} == {s: sorted(v.members) for s, v in eager.segments.items()}
+
+
+def _eager_arp(b, segment, ip):
+    from tui.sim.network import Network
+
+    net = Network(b.topo, b.namespaces, b.segments, b.g, b.problems)
+    return net.arp(segment, ip)
+
+
+def test_a_trace_compiles_only_the_nodes_it_crosses(tmp_path):
+    from tui.k8s.generate import Params, write
+
+    f = tmp_path / "c.json"
+    with open(f, "w") as out:
+        write(Params(nodes=12, pods_per_node=4, services=6, seed=3), out)
+    topo = load([str(f)]).topology
+    net = compile_topology(topo)
+    pods = [p for p in net.cluster.pods if not p.host_network and p.ip is not None]
+    a = pods[0]
+    b = next(p for p in pods if p.node != a.node)
+    assert net.namespaces.pending() == len(net.namespaces) - len(net.namespaces.built())
+    before = set(net.lazy.hosts)
+    t = trace(net, f"{a.namespace}/{a.name}", str(b.ip), "tcp", 8080)
+    compiled = before - set(net.lazy.hosts)
+    assert compiled == {a.node, b.node}
+    assert t.hops[0].node == f"{a.namespace}/{a.name}"
+    whole = compile_topology(replace(topo))
+    for n in list(whole.namespaces):
+        whole.namespaces[n]
+    t2 = trace(whole, f"{a.namespace}/{a.name}", str(b.ip), "tcp", 8080)
+    def steps(tr):
+        return [(h.node, h.in_, h.out, h.decision, h.rules, h.rewrites, h.notes) for h in tr.hops]
+
+    assert steps(t) == steps(t2)
+    assert steps(t.reply) == steps(t2.reply)
+    assert (t.verdict, t.reason) == (t2.verdict, t2.reason) == ("delivered", None)
+
+
+@pytest.mark.parametrize("name", ["05-nodeport.yaml", "06-loadbalancer.yaml", "07-coredns.yaml", "gen:bridge", "gen:calico"])
+def test_a_nodes_kube_proxy_chains_are_kube_proxys_whole_table(name, tmp_path):
+    """The per-Service chains written when first walked add up to the nat table kube-proxy writes."""
+    from tui.k8s.kubeproxy import nat_rules
+
+    files = _generated(tmp_path, name[4:]) if name.startswith("gen:") else [str(ROOT / "topologies" / name)]
+    net = compile_topology(load(files).topology)
+    for node in net.cluster.nodes:
+        ns = net.namespaces[node]
+        walked = [r.text for r in ns.netfilter.rules("nat") if r.family == 4]
+        assert walked == nat_rules(net.cluster, node, 4)[1], node
+
+
+def test_kube_proxy_rules_made_from_a_template_are_the_parsed_rules(tmp_path):
+    """kube-proxy's cluster-IP rules are made from a first one's parse: field by field what parse_rule gives."""
+    from dataclasses import replace as evolve
+
+    from tui.k8s import datapath
+    from tui.k8s.kubeproxy import nat_rules
+    from tui.load.iptables import parse_rule
+
+    net = compile_topology(load(_generated(tmp_path, "bridge")).topology)
+    node = next(iter(net.cluster.nodes))
+    lines = [x for x in nat_rules(net.cluster, node, 4)[1] if datapath._CLUSTER_IP.match(x)]
+    assert len(lines) > 5
+    datapath._rule.cache_clear()
+    for line in lines:
+        assert datapath._rule(line, "nat", 4) == evolve(parse_rule(f"-t nat {line}"), text=line, family=4), line

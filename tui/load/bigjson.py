@@ -1,0 +1,359 @@
+"""Reading a big ``kubectl get -o json`` List fast, with every error still located.
+
+A dump of a 5,000-node cluster is a third of a gigabyte of JSON: read value by value, with a mark on
+every key, it takes minutes. Here the List's items are decoded one at a time by the C JSON decoder
+(``raw_decode`` at each item's offset), each remembering where it starts. An item is then checked the
+quick way (a Pod by :func:`_pod_ok`, mirroring what :func:`tui.load.kube.read_object` checks of a
+Pod; any other object by ``read_object`` itself on unlocated mappings). Only when that finds anything
+to say (an error, a warning, a skipped kind) is the item read again from its text by the located
+reader and checked the ordinary way, so that every message is the one a small file would give, at its
+line and column. An object's field marks (where its clusterIP or podIP was written) are found the
+same way, when first asked for.
+
+Pods, the bulk of a dump, keep what the simulation reads of them (names, labels, owners, containers'
+names and ports, scheduling, addresses, readiness, DNS settings) and share equal parts (labels,
+owners, containers, tolerations) with the pod before them of the same owner. The files themselves are
+never changed: editing and saving work on the documents as written (:mod:`tui.edit.workspace`).
+
+What this path does not see: a key written twice in one JSON object (the decoder keeps the last; the
+located reader, used for files under :data:`FAST_BYTES`, refuses it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from ..model.source import NOWHERE, Mark
+from ..model.topology import KubeObject
+from .errors import Problems
+from .values import dns1123_label, dns1123_subdomain
+from .yamlsrc import SourceError, YList, YMap, read_documents
+
+FAST_BYTES = 4 << 20  # JSON files from this size take the fast path
+MAX_JSON_BYTES = 2 << 30  # ... up to this size (the located reader stops at yamlsrc.MAX_FILE_BYTES)
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class QuickMap(YMap):
+    """A mapping read without marks: it answers every mark question with "nowhere"."""
+
+    __slots__ = ()
+    mark = NOWHERE
+    kmarks: dict = {}
+    vmarks: dict = {}
+
+    def __init__(self, *args) -> None:  # noqa: D107 - a dict's constructor
+        dict.__init__(self, *args)
+
+
+class QuickList(YList):
+    """A sequence read without marks."""
+
+    __slots__ = ()
+    mark = NOWHERE
+    marks: list = []
+
+    def __init__(self, *args) -> None:  # noqa: D107 - a list's constructor
+        list.__init__(self, *args)
+
+
+def _quick(v):
+    """Plain JSON values as the validators' located types (without marks)."""
+    if type(v) is dict:
+        return QuickMap({k: _quick(x) for k, x in v.items()})
+    if type(v) is list:
+        return QuickList([_quick(x) for x in v])
+    return v
+
+
+def is_big_json(data: bytes | str) -> bool:
+    """A JSON text (its first character opens an object) large enough for the fast path."""
+    if len(data) < FAST_BYTES:
+        return False
+    head = data[:64].lstrip() if isinstance(data, str) else data[:64].lstrip().decode("utf-8", "replace")
+    return head.lstrip("\ufeff").startswith("{")
+
+
+class _Source:
+    """A file's text, kept for as long as some mark may still be asked of it."""
+
+    __slots__ = ("file", "text")
+
+    def __init__(self, file: str, text: str | None) -> None:
+        self.file = file
+        self.text = text
+
+    def get(self) -> str:
+        if self.text is None:
+            with open(self.file, "rb") as fh:
+                self.text = fh.read().decode("utf-8-sig", "replace")
+        return self.text
+
+
+class LazyMarks(Mapping):
+    """An object's field marks (``"spec.clusterIP" -> Mark``), found in its text when first asked for."""
+
+    __slots__ = ("_marks", "at", "end", "source", "start")
+
+    def __init__(self, source: _Source, start: int, end: int, at: tuple[int, int]) -> None:
+        self.source, self.start, self.end, self.at = source, start, end, at
+        self._marks: dict | None = None
+
+    def _get(self) -> dict:
+        if self._marks is None:
+            from .kube import _field_marks
+
+            try:
+                docs = read_documents(self.source.get()[self.start:self.end], self.source.file, self.at)
+            except SourceError:
+                docs = []
+            self._marks = _field_marks(docs[0][0]) if docs and isinstance(docs[0][0], YMap) else {}
+        return self._marks
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def read_list(text: str, file: str, problems: Problems, objects: list, docs: list, keep_text: bool) -> bool:
+    """Read a big JSON List into ``objects`` (``(KubeObject, path)``), reporting into ``problems``.
+
+    False when ``text`` is not a JSON object with ``kind: List`` and ``items`` (the caller reads it the
+    ordinary way); a JSON syntax error is reported at its line and column. The items are read as they
+    come (kubectl writes ``items`` before ``kind``), and kept only if the object turns out a List."""
+    source = _Source(file, text if keep_text else None)
+    local = Problems()
+    got: list = []
+    got_docs: list = []
+    reader = _Reader(text, file, source, local, got, got_docs)
+    try:
+        top = _top(text, reader.items)
+    except json.JSONDecodeError as e:
+        problems.error(Mark(file, e.lineno, e.colno), "json", e.msg)
+        return True
+    if top is None:
+        return False
+    fields, has_items = top
+    if fields.get("kind") != "List" or not isinstance(fields.get("apiVersion"), str) or not has_items:
+        return False
+    problems.items += local.items
+    for what, marks in local.unused.items():
+        problems.unused.setdefault(what, []).extend(marks)
+    objects += got
+    docs += got_docs
+    return True
+
+
+def _top(text: str, items):
+    """The top-level object's fields but ``items`` (decoded), ``items`` (a list) given to ``items(offset)``
+    which returns where it ends; None when the text is not one JSON object."""
+    i = _WS.match(text, 1 if text.startswith("\ufeff") else 0).end()
+    if text[i:i + 1] != "{":
+        return None
+    i = _WS.match(text, i + 1).end()
+    fields: dict = {}
+    found = False
+    if text[i:i + 1] == "}":
+        return fields, False
+    while True:
+        key, i = _DECODER.raw_decode(text, i)
+        if not isinstance(key, str):
+            return None
+        i = _WS.match(text, i).end()
+        if text[i:i + 1] != ":":
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, i)
+        i = _WS.match(text, i + 1).end()
+        if key == "items" and text[i:i + 1] == "[" and not found:
+            found = True
+            i = items(i)
+        else:
+            fields[key], i = _DECODER.raw_decode(text, i)
+        i = _WS.match(text, i).end()
+        c = text[i:i + 1]
+        if c == "}":
+            break
+        if c != ",":
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, i)
+        i = _WS.match(text, i + 1).end()
+    rest = _WS.match(text, i + 1).end()
+    if rest < len(text):
+        raise json.JSONDecodeError("Extra data", text, rest)
+    return fields, found
+
+
+class _Reader:
+    def __init__(self, text: str, file: str, source: _Source, problems: Problems, objects: list, docs: list) -> None:
+        self.text, self.file, self.source = text, file, source
+        self.problems, self.objects, self.docs = problems, objects, docs
+        self.line, self.pos = 1, 0  # the line of pos, for the next item's mark
+        self.shared: dict = {}  # (namespace, owner) -> the parts the last pod of that owner had
+        self.labels_ok: set = set()  # (key, value) pairs already found valid
+        self.names_ok: set = set()  # namespaces already found valid
+
+    def _at(self, i: int) -> tuple[int, int]:
+        self.line += self.text.count("\n", self.pos, i)
+        self.pos = i
+        return self.line, i - self.text.rfind("\n", 0, i)
+
+    def items(self, i: int) -> int:
+        """Read the list of items starting at ``i``; where it ends."""
+        text = self.text
+        i = _WS.match(text, i + 1).end()
+        if text[i:i + 1] == "]":
+            return i + 1
+        k = 0
+        while True:
+            start = i
+            value, i = _DECODER.raw_decode(text, i)
+            self.item(value, k, start, i)
+            k += 1
+            i = _WS.match(text, i).end()
+            c = text[i:i + 1]
+            if c == "]":
+                return i + 1
+            if c != ",":
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, i)
+            i = _WS.match(text, i + 1).end()
+
+    def item(self, value, k: int, start: int, end: int) -> None:
+        at = self._at(start)
+        path = f"items[{k}]"
+        if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value):
+            meta = value["metadata"]
+            body = self._slim_pod(value)
+            self.objects.append((KubeObject("v1", "Pod", meta["name"], meta.get("namespace") or "default", body,
+                                            Mark(self.file, *at), LazyMarks(self.source, start, end, at)), path))
+            return
+        if type(value) is dict and isinstance(value.get("kind"), str) and isinstance(value.get("apiVersion"), str) \
+                and value["kind"] not in _LOCATED_KINDS and value["apiVersion"] != "kubenet/v1" and value["kind"] != "List":
+            from .kube import read_object
+
+            quiet = Problems()
+            obj = read_object(_quick(value), path, quiet, value["apiVersion"], value["kind"], value)
+            if obj is not None and not quiet.items:
+                for what in quiet.unused:  # a kind the simulation skips: noted at the first one
+                    if what not in self.problems.unused:
+                        self.problems.unused[what] = [self._kind_mark(start, end, at)]
+                    else:
+                        self.problems.unused[what].append(NOWHERE)
+                self.objects.append((_located_object(obj, Mark(self.file, *at), LazyMarks(self.source, start, end, at)), path))
+                return
+        self._located(start, end, at, path)
+
+    def _kind_mark(self, start: int, end: int, at: tuple[int, int]) -> Mark:
+        docs = read_documents(self.text[start:end], self.file, at)
+        m = docs[0][0]
+        return m.vmark("kind") if isinstance(m, YMap) else Mark(self.file, *at)
+
+    def _located(self, start: int, end: int, at: tuple[int, int], path: str) -> None:
+        """The ordinary way: the item's text through the located reader, then the loader's checks."""
+        from .loader import _document
+
+        try:
+            docs = read_documents(self.text[start:end], self.file, at)
+        except SourceError as e:
+            self.problems.items += e.problems
+            return
+        for value, mark in docs:
+            _document(value, mark, path, self.problems, self.docs, self.objects)
+
+    def _pod_ok(self, v: dict) -> bool:
+        """Nothing read_object would say about this Pod (a conservative check: False sends it the long way)."""
+        if not _TOP.issuperset(v):
+            return False
+        meta = v.get("metadata")
+        if type(meta) is not dict or not _META.issuperset(meta):
+            return False
+        name = meta.get("name")
+        if type(name) is not str or dns1123_subdomain(name):
+            return False
+        ns = meta.get("namespace")
+        if ns is not None and ns not in self.names_ok:
+            if type(ns) is not str or dns1123_label(ns):
+                return False
+            self.names_ok.add(ns)
+        labels = meta.get("labels")
+        if labels is not None:
+            if type(labels) is not dict:
+                return False
+            if labels:
+                pairs = labels.items()
+                if not self.labels_ok.issuperset(pairs):
+                    for kv in pairs:
+                        if kv not in self.labels_ok:
+                            if not _label_ok(*kv):
+                                return False
+                            self.labels_ok.add(kv)
+        ann = meta.get("annotations")
+        if ann is not None and (type(ann) is not dict or not all(type(x) is str for x in ann.values())):
+            return False
+        return True
+
+    def _slim_pod(self, v: dict) -> dict:
+        """What the simulation reads of a Pod, equal parts shared with the last pod of the same owner."""
+        meta = v["metadata"]
+        spec = v.get("spec") if type(v.get("spec")) is dict else {}
+        status = v.get("status") if type(v.get("status")) is dict else {}
+        m = {k: meta[k] for k in _POD_META if k in meta}
+        s = {k: spec[k] for k in _POD_SPEC if k in spec}
+        if type(s.get("containers")) is list:
+            s["containers"] = [{k: c[k] for k in ("name", "ports") if k in c} if type(c) is dict else c for c in s["containers"]]
+        st = {k: status[k] for k in _POD_STATUS if k in status}
+        if type(st.get("conditions")) is list:
+            st["conditions"] = [{"type": "Ready", "status": c.get("status")} for c in st["conditions"]
+                                if type(c) is dict and c.get("type") == "Ready"]
+        owner = (meta.get("namespace"), meta.get("generateName") or meta.get("name"))
+        last = self.shared.get(owner)
+        if last is not None:
+            for d, key in ((m, "labels"), (m, "ownerReferences"), (s, "containers"), (s, "tolerations"), (st, "conditions")):
+                if key in d and d[key] == last.get(key):
+                    d[key] = last[key]
+        self.shared[owner] = {"labels": m.get("labels"), "ownerReferences": m.get("ownerReferences"), "containers": s.get("containers"),
+                              "tolerations": s.get("tolerations"), "conditions": st.get("conditions")}
+        out = {"apiVersion": "v1", "kind": "Pod", "metadata": m}
+        if spec:
+            out["spec"] = s
+        if status:
+            out["status"] = st
+        return out
+
+
+def _located_object(obj: KubeObject, mark: Mark, marks: LazyMarks) -> KubeObject:
+    from dataclasses import replace
+
+    return replace(obj, mark=mark, field_marks=marks)
+
+
+def _label_ok(k, v) -> bool:
+    from .kube import _LABEL_NAME, _LABEL_VALUE
+
+    if type(k) is not str or type(v) is not str:
+        return False
+    prefix, _, base = k.rpartition("/")
+    if not base or len(base) > 63 or not _LABEL_NAME.match(base) or (prefix and dns1123_subdomain(prefix)):
+        return False
+    return len(v) <= 63 and bool(_LABEL_VALUE.match(v))
+
+
+def _fields():
+    from .kube import METADATA_FIELDS, TOP_FIELDS
+
+    return frozenset(TOP_FIELDS), frozenset(METADATA_FIELDS)
+
+
+_TOP, _META = _fields()
+# Kinds always read the located way: few in a dump, and their checks look deep (and mark every field).
+_LOCATED_KINDS = {"Ingress", "IngressClass", "NetworkPolicy", "ConfigMap"}
+_POD_META = ("name", "generateName", "namespace", "labels", "annotations", "ownerReferences", "creationTimestamp", "deletionTimestamp", "uid")
+_POD_SPEC = ("nodeName", "hostNetwork", "hostname", "subdomain", "setHostnameAsFQDN", "dnsPolicy", "dnsConfig", "containers", "initContainers",
+             "tolerations", "nodeSelector", "affinity", "priorityClassName", "serviceAccountName")
+_POD_STATUS = ("phase", "podIP", "podIPs", "hostIP", "hostIPs", "conditions", "reason")
