@@ -347,6 +347,9 @@ def _zone(loaded):
         raise QueryError("the topology has no Kubernetes cluster (a cluster: section, Kubernetes objects or hosts with role: node), "
                          "so no cluster DNS")
     try:
+        net = loaded.network  # the cluster the loader's checks built, and its DNS (the same objects, CoreDNS's added)
+        if net is not None and net.described is loaded.topology and net.cluster is not None:
+            return net.dns_zone()
         return build(loaded.topology)
     except DnsConfigError as e:
         print(e, file=sys.stderr)

@@ -21,6 +21,7 @@ CIDR by default), whatever its name; :func:`with_coredns` adds kubeadm's ``kube-
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field, replace
 
@@ -96,11 +97,57 @@ class Sources:
     by_index: dict[str, list[Slice]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for s in self.slices:
+        eager = self.slices.eager() if isinstance(self.slices, SliceList) else self.slices
+        for s in eager:
             self.by_index.setdefault(s.index, []).append(s)
 
     def slices_of(self, service: str, namespace: str) -> list[Slice]:
-        return self.by_index.get(f"{service}.{namespace}", [])
+        index = f"{service}.{namespace}"
+        if isinstance(self.slices, SliceList) and index in self.slices.pending:
+            self.by_index[index] = list(self.slices.computed(index))
+        return self.by_index.get(index, [])
+
+
+class SliceList(list):
+    """Every slice, in CoreDNS's order; the EndpointSlice controller's (one Service's) made when first asked
+    for, by name (:meth:`Sources.slices_of`) or all at once (any use of the list itself)."""
+
+    def __init__(self, head: list, pending: dict, tail: list) -> None:
+        super().__init__()
+        self.head, self.pending, self.tail = head, pending, tail  # pending: index -> function giving its slices
+        self.made: dict = {}
+        self.filled = False
+
+    def computed(self, index: str) -> list:
+        if index not in self.made:
+            self.made[index] = self.pending[index]()
+        return self.made[index]
+
+    def eager(self) -> list:
+        return self.head + self.tail
+
+    def _fill(self) -> None:
+        if not self.filled:
+            self.filled = True
+            list.extend(self, self.head)
+            for index in self.pending:
+                list.extend(self, self.computed(index))
+            list.extend(self, self.tail)
+
+    def __iter__(self):
+        self._fill()
+        return list.__iter__(self)
+
+    def __len__(self) -> int:
+        self._fill()
+        return list.__len__(self)
+
+    def __getitem__(self, i):
+        self._fill()
+        return list.__getitem__(self, i)
+
+    def __bool__(self) -> bool:
+        return bool(self.head or self.tail) or any(self.computed(i) for i in self.pending)
 
 
 def _str(x) -> str:
@@ -268,26 +315,25 @@ def collect(topology: Topology, cluster) -> Sources:
     for o in objs:
         if o.kind == "Endpoints":
             mirrored.setdefault(f"{o.name}.{o.namespace or 'default'}", []).extend(_mirrored(o))
-    bodies = None
     slices: list[Slice] = []
     for index in sorted(given):
         slices += sorted(given[index], key=lambda s: s.name)
     for index in sorted(mirrored):
         if index not in given:
             slices += mirrored[index]
+    controller = _Controller(topology, cluster)
+    pending: dict = {}  # the EndpointSlice controller's slices of each Service with a selector, made when asked for
     for (ns, name), o in sorted(svc_objs.items()):
         index = f"{name}.{ns}"
         if index in given or index in mirrored:
             continue
-        if bodies is None:
-            bodies = _pod_bodies(topology, cluster)
-            pod_index = _PodIndex(cluster.pods)
-        slices += _computed(o, by_key.get(f"{ns}/{name}"), cluster, bodies, pod_index)
+        pending[index] = functools.partial(controller.slices, o, by_key.get(f"{ns}/{name}"))
+    tail: list[Slice] = []
     if "kubernetes.default" not in given and ("default", "kubernetes") not in svc_objs:
         eps = [e for e in cluster.endpoints.get(("default/kubernetes", "https"), []) if e.ready]
         if eps:
-            slices.append(Slice("kubernetes", "default", "kubernetes", (Port("https", eps[0].port, "TCP"),),
-                                tuple(Address(str(e.ip), node=e.node or "") for e in eps)))
+            tail.append(Slice("kubernetes", "default", "kubernetes", (Port("https", eps[0].port, "TCP"),),
+                              tuple(Address(str(e.ip), node=e.node or "") for e in eps)))
     pods = []
     for p in cluster.pods:
         ip = p.ip if p.ip is not None else p.ip6
@@ -297,7 +343,21 @@ def collect(topology: Topology, cluster) -> Sources:
     namespaces |= {s.namespace for s in cluster.services} | {p.namespace for p in cluster.pods}
     dns_ip = topology.cluster.dns_cluster_ip
     dns_svc = next((sv for sv in services.values() if str(dns_ip) in sv.cluster_ips), None)
-    return Sources(services, slices, pods, namespaces, dns_svc)
+    return Sources(services, SliceList(slices, pending, tail), pods, namespaces, dns_svc)
+
+
+class _Controller:
+    """The EndpointSlice controller, for one Service at a time (the pods' bodies and index made once)."""
+
+    def __init__(self, topology: Topology, cluster) -> None:
+        self.topology, self.cluster = topology, cluster
+        self._bodies = self._index = None
+
+    def slices(self, o: KubeObject, svc) -> list[Slice]:
+        if self._bodies is None:
+            self._bodies = _pod_bodies(self.topology, self.cluster)
+            self._index = _PodIndex(self.cluster.pods)
+        return _computed(o, svc, self.cluster, self._bodies, self._index)
 
 
 def _given_ips(spec: dict) -> tuple[str, ...]:

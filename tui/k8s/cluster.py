@@ -9,7 +9,6 @@ target ports resolved per pod.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import itertools
 import socket
@@ -98,12 +97,11 @@ class Endpoint:
     ready: bool = True
     node: str | None = None
 
-    def __str__(self) -> str:
-        return self._text
-
-    @functools.cached_property
-    def _text(self) -> str:  # (kube-proxy sorts and names chains by it, hundreds of thousands of times)
-        return f"[{self.ip}]:{self.port}" if self.ip.version == 6 else f"{self.ip}:{self.port}"
+    def __str__(self) -> str:  # (kept: kube-proxy sorts and names chains by it, hundreds of thousands of times)
+        text = self.__dict__.get("_text")
+        if text is None:
+            text = self.__dict__["_text"] = f"[{self.ip}]:{self.port}" if self.ip.version == 6 else f"{self.ip}:{self.port}"
+        return text
 
 
 @dataclass

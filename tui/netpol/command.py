@@ -69,7 +69,9 @@ def cmd_reach(args, load, emit, QueryError) -> int:
         raise QueryError(f"--proto {args.proto}: NetworkPolicy knows TCP, UDP and SCTP") from None
     loaded = load(args.files, args.output)
     try:
-        ix = NetpolIndex(build_cluster(loaded.topology))
+        net = loaded.network  # (the cluster the loader's checks built)
+        cluster = net.cluster if net is not None and net.described is loaded.topology and net.cluster is not None else build_cluster(loaded.topology)
+        ix = NetpolIndex(cluster)
     except PolicyError as e:
         raise QueryError(f"a NetworkPolicy the API server would refuse: {e}") from None
     if not ix.pods:

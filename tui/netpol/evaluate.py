@@ -133,10 +133,17 @@ class NetpolIndex:
         self.selected: dict[str, list[str]] = {}  # policy key -> pod keys it selects
         self.isolating: dict[str, dict[str, list[NetworkPolicy]]] = {d: {} for d in DIRECTIONS}  # direction -> pod key -> policies
         self.pods_by_namespace: dict[str, list[str]] = {}
+        self._order = {k: i for i, k in enumerate(self.pods)}
+        self.by_label: dict[tuple, list[str]] = {}  # (namespace, key, value) -> pod keys, in order: selectors look here first
+        self.by_key: dict[tuple, list[str]] = {}  # (namespace, key) -> pod keys with that label
         for k, pod in self.pods.items():
             self.pods_by_namespace.setdefault(pod.namespace, []).append(k)
+            for lk, lv in pod.labels.items():
+                if isinstance(lv, str):
+                    self.by_label.setdefault((pod.namespace, lk, lv), []).append(k)
+                self.by_key.setdefault((pod.namespace, lk), []).append(k)
         for pol in self.policies:
-            keys = [k for k in self.pods_by_namespace.get(pol.namespace, ())
+            keys = [k for k in self.candidates(pol.namespace, pol.pod_selector)
                     if not self.pods[k].host_network and pol.pod_selector.matches(self.pods[k].labels)]
             self.selected[pol.key] = keys
             for d in DIRECTIONS:
@@ -165,11 +172,24 @@ class NetpolIndex:
         """The pods a selector peer matches (hostNetwork pods never: their traffic is node traffic)."""
         k = (policy_namespace, peer)
         if k not in self._peer_pods:
-            nss = set(self.namespaces_matching(peer, policy_namespace))
             sel = peer.pod_selector
-            self._peer_pods[k] = frozenset(key for key, pod in self.pods.items() if pod.namespace in nss and not pod.host_network
-                                           and (sel is None or sel.matches(pod.labels)))
+            found = set()
+            for ns in self.namespaces_matching(peer, policy_namespace):
+                found.update(key for key in (self.candidates(ns, sel) if sel is not None else self.pods_by_namespace.get(ns, ()))
+                             if not self.pods[key].host_network and (sel is None or sel.matches(self.pods[key].labels)))
+            self._peer_pods[k] = frozenset(found)
         return self._peer_pods[k]
+
+    def candidates(self, namespace: str, sel) -> list[str]:
+        """The pods of ``namespace`` that ``sel`` can match: those holding its rarest required label (a
+        matchLabels pair, an In requirement's values, an Exists key), else every pod of the namespace."""
+        options = [self.by_label.get((namespace, key, value), []) for key, value in sel.match_labels if isinstance(value, str)]
+        for r in sel.match_expressions:
+            if r.operator == "In":  # (the pods of each value, back in pod order)
+                options.append(sorted((k for v in set(r.values) for k in self.by_label.get((namespace, r.key, v), [])), key=self._order.__getitem__))
+            elif r.operator == "Exists":
+                options.append(self.by_key.get((namespace, r.key), []))
+        return min(options, key=len) if options else self.pods_by_namespace.get(namespace, [])
 
     def named_ports(self, pod: Pod) -> dict:
         k = _key(pod)
