@@ -49,8 +49,7 @@ def why(k, st, err: str | None) -> str:
     svc = k.src.services.get((ns, r.service))
     if svc is None:
         msg = f'no Service "{r.service}" in namespace "{ns}"'
-        pods = [p for p in k.src.pods if p.namespace == ns and p.name == r.service]
-        if pods:
+        if (ns, r.service) in k.src.pod_names:
             return (msg + f': there is a pod named {r.service}, but a pod gets no <pod>.<namespace>.svc name. A Service named '
                     f"{r.service} selecting it would make this name; or give the pod spec.hostname and spec.subdomain and a "
                     f"headless Service named as the subdomain (<hostname>.<subdomain>.{ns}.svc.{zone})")

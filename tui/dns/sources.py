@@ -95,6 +95,7 @@ class Sources:
     namespaces: set[str]
     dns_service: Service | None = None
     by_index: dict[str, list[Slice]] = field(default_factory=dict)
+    pod_names: set = field(default_factory=set)  # (namespace, name) of every pod
 
     def __post_init__(self) -> None:
         eager = self.slices.eager() if isinstance(self.slices, SliceList) else self.slices
@@ -229,24 +230,64 @@ def _target_port(pod_body: dict, sp: dict) -> int | None:
 
 
 class _PodIndex:
-    """The cluster's pods in (namespace, name) order, by namespace and by (namespace, label, value)."""
+    """The cluster's pods by namespace, each namespace's (in name order, and by label and value) indexed
+    when a Service there is first asked about."""
 
     def __init__(self, pods) -> None:
-        self.by_namespace: dict[str, list] = {}
-        self.by_label: dict[tuple, list] = {}
-        for p in sorted(pods, key=lambda p: (p.namespace, p.name)):
-            self.by_namespace.setdefault(p.namespace, []).append(p)
-            for k, v in p.labels.items():
-                if isinstance(v, str):
-                    self.by_label.setdefault((p.namespace, k, v), []).append(p)
+        self._pods: dict[str, list] = {}
+        for p in pods:
+            self._pods.setdefault(p.namespace, []).append(p)
+        self._ready: dict[str, tuple] = {}
+
+    def _of(self, namespace: str) -> tuple:
+        got = self._ready.get(namespace)
+        if got is None:
+            pods = sorted(self._pods.get(namespace, []), key=lambda p: p.name)
+            by_label: dict[tuple, list] = {}
+            for p in pods:
+                for k, v in p.labels.items():
+                    if isinstance(v, str):
+                        by_label.setdefault((k, v), []).append(p)
+            got = self._ready[namespace] = (pods, by_label)
+        return got
 
     def matching(self, namespace: str, selector: dict) -> list:
         """The pods of ``namespace`` that ``selector`` (equality on every key) selects, in order."""
+        pods, by_label = self._of(namespace)
         if all(isinstance(v, str) for v in selector.values()):
-            candidates = min((self.by_label.get((namespace, k, v), []) for k, v in selector.items()), key=len)
+            candidates = min((by_label.get((k, v), []) for k, v in selector.items()), key=len)
         else:
-            candidates = self.by_namespace.get(namespace, [])
+            candidates = pods
         return [p for p in candidates if all(p.labels.get(k) == v for k, v in selector.items())]
+
+
+class _LazyList(list):
+    """A list made when first used."""
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self._make = make
+
+    def _fill(self) -> None:
+        if self._make is not None:
+            make, self._make = self._make, None
+            list.extend(self, make())
+
+    def __iter__(self):
+        self._fill()
+        return list.__iter__(self)
+
+    def __len__(self) -> int:
+        self._fill()
+        return list.__len__(self)
+
+    def __getitem__(self, i):
+        self._fill()
+        return list.__getitem__(self, i)
+
+    def __bool__(self) -> bool:
+        self._fill()
+        return list.__len__(self) > 0
 
 
 def _computed(svc_obj: KubeObject, svc, cluster, bodies, index: _PodIndex | None = None) -> list[Slice]:
@@ -334,16 +375,22 @@ def collect(topology: Topology, cluster) -> Sources:
         if eps:
             tail.append(Slice("kubernetes", "default", "kubernetes", (Port("https", eps[0].port, "TCP"),),
                               tuple(Address(str(e.ip), node=e.node or "") for e in eps)))
+    pods = _LazyList(functools.partial(_pod_refs, cluster))  # (a big cluster's: made when a pod record is asked for)
+    namespaces = set(getattr(cluster, "namespaces", {}) or ())
+    namespaces |= {s.namespace for s in cluster.services} | {p.namespace for p in cluster.pods}
+    dns_ip = topology.cluster.dns_cluster_ip
+    dns_svc = next((sv for sv in services.values() if str(dns_ip) in sv.cluster_ips), None)
+    return Sources(services, SliceList(slices, pending, tail), pods, namespaces, dns_svc,
+                   pod_names={(p.namespace, p.name) for p in cluster.pods})
+
+
+def _pod_refs(cluster) -> list[PodRef]:
     pods = []
     for p in cluster.pods:
         ip = p.ip if p.ip is not None else p.ip6
         if ip is not None:
             pods.append(PodRef(p.namespace, p.name, str(ip)))
-    namespaces = set(getattr(cluster, "namespaces", {}) or ())
-    namespaces |= {s.namespace for s in cluster.services} | {p.namespace for p in cluster.pods}
-    dns_ip = topology.cluster.dns_cluster_ip
-    dns_svc = next((sv for sv in services.values() if str(dns_ip) in sv.cluster_ips), None)
-    return Sources(services, SliceList(slices, pending, tail), pods, namespaces, dns_svc)
+    return pods
 
 
 class _Controller:

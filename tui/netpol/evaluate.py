@@ -133,15 +133,9 @@ class NetpolIndex:
         self.selected: dict[str, list[str]] = {}  # policy key -> pod keys it selects
         self.isolating: dict[str, dict[str, list[NetworkPolicy]]] = {d: {} for d in DIRECTIONS}  # direction -> pod key -> policies
         self.pods_by_namespace: dict[str, list[str]] = {}
-        self._order = {k: i for i, k in enumerate(self.pods)}
-        self.by_label: dict[tuple, list[str]] = {}  # (namespace, key, value) -> pod keys, in order: selectors look here first
-        self.by_key: dict[tuple, list[str]] = {}  # (namespace, key) -> pod keys with that label
         for k, pod in self.pods.items():
             self.pods_by_namespace.setdefault(pod.namespace, []).append(k)
-            for lk, lv in pod.labels.items():
-                if isinstance(lv, str):
-                    self.by_label.setdefault((pod.namespace, lk, lv), []).append(k)
-                self.by_key.setdefault((pod.namespace, lk), []).append(k)
+        self._labels: dict[str, tuple] = {}  # namespace -> its label indexes, made when a selector there is first matched
         for pol in self.policies:
             keys = [k for k in self.candidates(pol.namespace, pol.pod_selector)
                     if not self.pods[k].host_network and pol.pod_selector.matches(self.pods[k].labels)]
@@ -183,13 +177,31 @@ class NetpolIndex:
     def candidates(self, namespace: str, sel) -> list[str]:
         """The pods of ``namespace`` that ``sel`` can match: those holding its rarest required label (a
         matchLabels pair, an In requirement's values, an Exists key), else every pod of the namespace."""
-        options = [self.by_label.get((namespace, key, value), []) for key, value in sel.match_labels if isinstance(value, str)]
+        if sel.empty:
+            return self.pods_by_namespace.get(namespace, [])
+        by_label, by_key, order = self._index(namespace)
+        options = [by_label.get((key, value), []) for key, value in sel.match_labels if isinstance(value, str)]
         for r in sel.match_expressions:
             if r.operator == "In":  # (the pods of each value, back in pod order)
-                options.append(sorted((k for v in set(r.values) for k in self.by_label.get((namespace, r.key, v), [])), key=self._order.__getitem__))
+                options.append(sorted((k for v in set(r.values) for k in by_label.get((r.key, v), [])), key=order.__getitem__))
             elif r.operator == "Exists":
-                options.append(self.by_key.get((namespace, r.key), []))
+                options.append(by_key.get(r.key, []))
         return min(options, key=len) if options else self.pods_by_namespace.get(namespace, [])
+
+    def _index(self, namespace: str) -> tuple:
+        """A namespace's pods by (label, value) and by label, and their order."""
+        got = self._labels.get(namespace)
+        if got is None:
+            by_label: dict[tuple, list[str]] = {}
+            by_key: dict[str, list[str]] = {}
+            keys = self.pods_by_namespace.get(namespace, [])
+            for k in keys:
+                for lk, lv in self.pods[k].labels.items():
+                    if isinstance(lv, str):
+                        by_label.setdefault((lk, lv), []).append(k)
+                    by_key.setdefault(lk, []).append(k)
+            got = self._labels[namespace] = (by_label, by_key, {k: i for i, k in enumerate(keys)})
+        return got
 
     def named_ports(self, pod: Pod) -> dict:
         k = _key(pod)
