@@ -37,6 +37,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, _MERGE}
 
 _resolver = yaml.resolver.Resolver()
+_RESOLVED: dict[str, str] = {}  # a plain scalar's text -> its tag
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -87,7 +88,17 @@ def _mark(file: str, m) -> Mark:
 def _scalar(ev, file: str):
     tag = ev.tag
     if tag is None or tag == "!":
-        tag = _resolver.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+        if not ev.implicit[0]:  # not plain (quoted, a block): a string, as the resolver says without looking
+            tag = _STR
+        elif len(ev.value) <= 16:  # short plain values repeat (ports, protocols, kinds): resolved once each
+            key = ev.value
+            tag = _RESOLVED.get(key)
+            if tag is None:
+                tag = _RESOLVED[key] = _resolver.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+                if len(_RESOLVED) > 65536:
+                    _RESOLVED.clear()
+        else:
+            tag = _resolver.resolve(yaml.ScalarNode, ev.value, ev.implicit)
     elif tag not in _SCALAR_TAGS:
         raise SourceError([Problem(_mark(file, ev.start_mark), "yaml", f"tag {_short(ev.tag)} is not allowed: only plain YAML values are read")])
     if tag == _STR:
