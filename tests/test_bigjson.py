@@ -33,7 +33,11 @@ def _both(monkeypatch, files):
     return out
 
 
-def test_the_fast_path_reads_what_the_located_reader_reads(monkeypatch, dump):
+@pytest.mark.parametrize("chunk", [32 << 20, 997, 64])
+def test_the_fast_path_reads_what_the_located_reader_reads(monkeypatch, dump, chunk):
+    monkeypatch.setattr(bigjson._Stream, "CHUNK", chunk)  # items and lines cut across chunks
+    if chunk < 1000:
+        _edit(dump, lambda items: None)  # (indented, as kubectl writes it: many lines per item)
     fast, slow = _both(monkeypatch, [dump])
     a, b = fast.topology, slow.topology
     assert len(a.objects) == len(b.objects) > 40
@@ -79,6 +83,7 @@ def _edit(dump, change):
     pytest.param(lambda items: items.append([1, 2]), id="not a mapping"),
 ])
 def test_every_message_is_the_located_readers(monkeypatch, dump, change):
+    monkeypatch.setattr(bigjson._Stream, "CHUNK", 4093)
     _edit(dump, change)
     fast, slow = _both(monkeypatch, [dump])
     if isinstance(slow, LoadError):
@@ -89,7 +94,9 @@ def test_every_message_is_the_located_readers(monkeypatch, dump, change):
         assert [str(p) for p in fast.warnings] == [str(p) for p in slow.warnings]
 
 
-def test_a_json_syntax_error_is_located(monkeypatch, dump):
+@pytest.mark.parametrize("chunk", [32 << 20, 509])
+def test_a_json_syntax_error_is_located(monkeypatch, dump, chunk):
+    monkeypatch.setattr(bigjson._Stream, "CHUNK", chunk)
     _edit(dump, lambda items: None)  # written as kubectl writes it, indented
     text = dump.read_text()
     at = text.index('"kind": "Service"')

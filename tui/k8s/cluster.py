@@ -131,6 +131,8 @@ class Cluster:
 
 
 def _ip(text) -> IPAddress | None:
+    if text is None:
+        return None
     if type(text) is str:  # the common case, dotted quads, without ipaddress's slower parse (inet_pton is as strict)
         try:
             return _V4(int.from_bytes(_pton(_AF_INET, text), "big"))

@@ -21,6 +21,7 @@ located reader, used for files under :data:`FAST_BYTES`, refuses it).
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Mapping
@@ -124,21 +125,107 @@ class LazyMarks(Mapping):
         return len(self._get())
 
 
-def read_list(text: str, file: str, problems: Problems, objects: list, docs: list, keep_text: bool) -> bool:
-    """Read a big JSON List into ``objects`` (``(KubeObject, path)``), reporting into ``problems``.
+class _Stream:
+    """A JSON text read a chunk at a time: ``text`` holds what is read and not yet let go of (``base`` is
+    where it starts in the file), with the line and column of any place in it."""
 
-    False when ``text`` is not a JSON object with ``kind: List`` and ``items`` (the caller reads it the
+    CHUNK = 32 << 20
+
+    def __init__(self, text: str = "", fh=None) -> None:
+        self.text, self.base = text, 0
+        self.fh = fh
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")() if fh is not None else None
+        self.eof = fh is None
+        self.line, self.pos, self.nl = 1, 0, -1  # the line at pos; the file offset of the last newline before text
+
+    def more(self) -> bool:
+        """Read another chunk; False at the end of the file."""
+        if self.eof:
+            return False
+        data = self.fh.read(self.CHUNK)
+        self.eof = not data
+        self.text += self.decoder.decode(data, final=self.eof)
+        return True
+
+    def ws(self, i: int) -> int:
+        """Past the whitespace at ``i``."""
+        while True:
+            i = _WS.match(self.text, i).end()
+            if i < len(self.text) or not self.more():
+                return i
+
+    def char(self, i: int) -> str:
+        while i >= len(self.text) and self.more():
+            pass
+        return self.text[i:i + 1]
+
+    def decode(self, i: int):
+        """The JSON value at ``i`` and where it ends (reading on while the text ends inside it)."""
+        while True:
+            if not self.eof and len(self.text) - i < (1 << 20):
+                self.more()
+            try:
+                return _DECODER.raw_decode(self.text, i)
+            except json.JSONDecodeError:
+                if not self.more():
+                    raise
+
+    def at(self, i: int) -> tuple[int, int]:
+        """Line and column of ``i``, at or after the last place asked (counting only the text between)."""
+        r = self.text.rfind("\n", self.pos, i)
+        if r >= 0:
+            self.line += self.text.count("\n", self.pos, i)
+            self.nl = self.base + r
+        self.pos = i
+        return self.line, self.base + i - self.nl
+
+    def let_go(self, i: int) -> int:
+        """Forget the text before ``i`` (read and done with); the shift of every index."""
+        if i < self.CHUNK // 2:
+            return 0
+        self.at(i)
+        self.base += i
+        self.text = self.text[i:]
+        self.pos = 0
+        return i
+
+    def error(self, e: json.JSONDecodeError, file: str) -> Mark:
+        i = min(e.pos, len(self.text))
+        if i >= self.pos:
+            return Mark(file, *self.at(i))
+        line = self.line - self.text.count("\n", i, self.pos)
+        r = self.text.rfind("\n", 0, i)
+        return Mark(file, line, i - r if r >= 0 else self.base + i - self.nl)
+
+
+def read_list(text: str, file: str, problems: Problems, objects: list, docs: list, keep_text: bool) -> bool:
+    """Read a big JSON List (all of its text at hand) into ``objects`` (``(KubeObject, path)``), reporting
+    into ``problems``; see :func:`read_list_stream`."""
+    return _read(_Stream(text), file, _Source(file, text if keep_text else None), problems, objects, docs)
+
+
+def read_list_file(file: str, problems: Problems, objects: list, docs: list) -> bool:
+    """Read a big JSON List file a chunk at a time (never all of its text at once) into ``objects``.
+
+    False when the file is not a JSON object with ``kind: List`` and ``items`` (the caller reads it the
     ordinary way); a JSON syntax error is reported at its line and column. The items are read as they
     come (kubectl writes ``items`` before ``kind``), and kept only if the object turns out a List."""
-    source = _Source(file, text if keep_text else None)
+    with open(file, "rb") as fh:
+        try:
+            return _read(_Stream(fh=fh), file, _Source(file, None), problems, objects, docs)
+        except UnicodeDecodeError:
+            return False  # the ordinary way says where
+
+
+def _read(stream: _Stream, file: str, source: _Source, problems: Problems, objects: list, docs: list) -> bool:
     local = Problems()
     got: list = []
     got_docs: list = []
-    reader = _Reader(text, file, source, local, got, got_docs)
+    reader = _Reader(stream, file, source, local, got, got_docs)
     try:
-        top = _top(text, reader.items)
+        top = _top(stream, reader.items)
     except json.JSONDecodeError as e:
-        problems.error(Mark(file, e.lineno, e.colno), "json", e.msg)
+        problems.error(stream.error(e, file), "json", e.msg)
         return True
     if top is None:
         return False
@@ -153,80 +240,78 @@ def read_list(text: str, file: str, problems: Problems, objects: list, docs: lis
     return True
 
 
-def _top(text: str, items):
+def _top(s: _Stream, items):
     """The top-level object's fields but ``items`` (decoded), ``items`` (a list) given to ``items(offset)``
     which returns where it ends; None when the text is not one JSON object."""
-    i = _WS.match(text, 1 if text.startswith("\ufeff") else 0).end()
-    if text[i:i + 1] != "{":
+    i = s.ws(1 if s.char(0) == "\ufeff" else 0)
+    if s.char(i) != "{":
         return None
-    i = _WS.match(text, i + 1).end()
+    i = s.ws(i + 1)
     fields: dict = {}
     found = False
-    if text[i:i + 1] == "}":
+    if s.char(i) == "}":
         return fields, False
     while True:
-        key, i = _DECODER.raw_decode(text, i)
+        key, i = s.decode(i)
         if not isinstance(key, str):
             return None
-        i = _WS.match(text, i).end()
-        if text[i:i + 1] != ":":
-            raise json.JSONDecodeError("Expecting ':' delimiter", text, i)
-        i = _WS.match(text, i + 1).end()
-        if key == "items" and text[i:i + 1] == "[" and not found:
+        i = s.ws(i)
+        if s.char(i) != ":":
+            raise json.JSONDecodeError("Expecting ':' delimiter", s.text, i)
+        i = s.ws(i + 1)
+        if key == "items" and s.char(i) == "[" and not found:
             found = True
             i = items(i)
         else:
-            fields[key], i = _DECODER.raw_decode(text, i)
-        i = _WS.match(text, i).end()
-        c = text[i:i + 1]
+            fields[key], i = s.decode(i)
+        i = s.ws(i)
+        c = s.char(i)
         if c == "}":
             break
         if c != ",":
-            raise json.JSONDecodeError("Expecting ',' delimiter", text, i)
-        i = _WS.match(text, i + 1).end()
-    rest = _WS.match(text, i + 1).end()
-    if rest < len(text):
-        raise json.JSONDecodeError("Extra data", text, rest)
+            raise json.JSONDecodeError("Expecting ',' delimiter", s.text, i)
+        i = s.ws(i + 1)
+    rest = s.ws(i + 1)
+    if rest < len(s.text):
+        raise json.JSONDecodeError("Extra data", s.text, rest)
     return fields, found
 
 
 class _Reader:
-    def __init__(self, text: str, file: str, source: _Source, problems: Problems, objects: list, docs: list) -> None:
-        self.text, self.file, self.source = text, file, source
+    def __init__(self, stream: _Stream, file: str, source: _Source, problems: Problems, objects: list, docs: list) -> None:
+        self.s, self.file, self.source = stream, file, source
         self.problems, self.objects, self.docs = problems, objects, docs
-        self.line, self.pos = 1, 0  # the line of pos, for the next item's mark
         self.shared: dict = {}  # (namespace, owner) -> the parts the last pod of that owner had
         self.labels_ok: set = set()  # (key, value) pairs already found valid
         self.names_ok: set = set()  # namespaces already found valid
 
-    def _at(self, i: int) -> tuple[int, int]:
-        self.line += self.text.count("\n", self.pos, i)
-        self.pos = i
-        return self.line, i - self.text.rfind("\n", 0, i)
-
     def items(self, i: int) -> int:
         """Read the list of items starting at ``i``; where it ends."""
-        text = self.text
-        i = _WS.match(text, i + 1).end()
-        if text[i:i + 1] == "]":
+        s = self.s
+        i = s.ws(i + 1)
+        if s.char(i) == "]":
             return i + 1
         k = 0
         while True:
+            i -= s.let_go(i)
             start = i
-            value, i = _DECODER.raw_decode(text, i)
+            value, i = s.decode(i)
             self.item(value, k, start, i)
             k += 1
-            i = _WS.match(text, i).end()
-            c = text[i:i + 1]
+            i = s.ws(i)
+            c = s.char(i)
             if c == "]":
                 return i + 1
             if c != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, i)
-            i = _WS.match(text, i + 1).end()
+                raise json.JSONDecodeError("Expecting ',' delimiter", s.text, i)
+            i = s.ws(i + 1)
 
     def item(self, value, k: int, start: int, end: int) -> None:
-        at = self._at(start)
+        """One item, at ``start:end`` of the stream's text."""
+        at = self.s.at(start)
         path = f"items[{k}]"
+        text = self.s.text[start:end]
+        start, end = self.s.base + start, self.s.base + end  # (in the file, for the marks found later)
         if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value):
             meta = value["metadata"]
             body = self._slim_pod(value)
@@ -242,24 +327,24 @@ class _Reader:
             if obj is not None and not quiet.items:
                 for what in quiet.unused:  # a kind the simulation skips: noted at the first one
                     if what not in self.problems.unused:
-                        self.problems.unused[what] = [self._kind_mark(start, end, at)]
+                        self.problems.unused[what] = [self._kind_mark(text, at)]
                     else:
                         self.problems.unused[what].append(NOWHERE)
                 self.objects.append((_located_object(obj, Mark(self.file, *at), LazyMarks(self.source, start, end, at)), path))
                 return
-        self._located(start, end, at, path)
+        self._located(text, at, path)
 
-    def _kind_mark(self, start: int, end: int, at: tuple[int, int]) -> Mark:
-        docs = read_documents(self.text[start:end], self.file, at)
+    def _kind_mark(self, text: str, at: tuple[int, int]) -> Mark:
+        docs = read_documents(text, self.file, at)
         m = docs[0][0]
         return m.vmark("kind") if isinstance(m, YMap) else Mark(self.file, *at)
 
-    def _located(self, start: int, end: int, at: tuple[int, int], path: str) -> None:
+    def _located(self, text: str, at: tuple[int, int], path: str) -> None:
         """The ordinary way: the item's text through the located reader, then the loader's checks."""
         from .loader import _document
 
         try:
-            docs = read_documents(self.text[start:end], self.file, at)
+            docs = read_documents(text, self.file, at)
         except SourceError as e:
             self.problems.items += e.problems
             return

@@ -57,6 +57,15 @@ def _load(paths: list[str], texts: dict[str, str] | None) -> Loaded:
     files = expand(paths)
     sources: dict[str, bytes | str] = {}
     for file in files:
+        if (texts is None or file not in texts) and _big_json_file(file):  # a big `kubectl get -o json` List: a chunk at a time
+            from .bigjson import read_list_file
+
+            try:
+                if read_list_file(file, problems, objects, docs):
+                    sources[file] = b""  # (its Corefile, if any, is found again by its marks)
+                    continue
+            except OSError:
+                pass  # (said below, where the file is read)
         if texts is not None and file in texts:
             data: bytes | str = texts[file]
         else:
@@ -92,6 +101,19 @@ def _load(paths: list[str], texts: dict[str, str] | None) -> Loaded:
     _check_corefile(topo, sources, problems)
     problems.raise_if_errors()
     return Loaded(topo, problems.warnings + problems.notes(), compiled[0] if compiled else None)
+
+
+def _big_json_file(file: str) -> bool:
+    from .bigjson import FAST_BYTES
+
+    try:
+        if os.path.getsize(file) < FAST_BYTES:
+            return False
+        with open(file, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return False
+    return head.lstrip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"{")
 
 
 def _check_corefile(topo: Topology, sources: dict, problems: Problems) -> None:
