@@ -181,7 +181,7 @@ class _Stream:
 
     def let_go(self, i: int) -> int:
         """Forget the text before ``i`` (read and done with); the shift of every index."""
-        if i < self.CHUNK // 2:
+        if self.fh is None or i < self.CHUNK // 2:  # (a text at hand is kept whole: cutting it copies it)
             return 0
         self.at(i)
         self.base += i
@@ -353,10 +353,11 @@ class _Reader:
 
     def _pod_ok(self, v: dict) -> bool:
         """Nothing read_object would say about this Pod (a conservative check: False sends it the long way)."""
-        if not _TOP.issuperset(v):
+        top, known = _fields()
+        if not top.issuperset(v):
             return False
         meta = v.get("metadata")
-        if type(meta) is not dict or not _META.issuperset(meta):
+        if type(meta) is not dict or not known.issuperset(meta):
             return False
         name = meta.get("name")
         if type(name) is not str or dns1123_subdomain(name):
@@ -429,13 +430,17 @@ def _label_ok(k, v) -> bool:
     return len(v) <= 63 and bool(_LABEL_VALUE.match(v))
 
 
-def _fields():
-    from .kube import METADATA_FIELDS, TOP_FIELDS
+def _fields() -> tuple[frozenset, frozenset]:
+    """The top-level and metadata fields read_object knows (imported when a big file is first read)."""
+    global _TOP, _META
+    if _TOP is None:
+        from .kube import METADATA_FIELDS, TOP_FIELDS
 
-    return frozenset(TOP_FIELDS), frozenset(METADATA_FIELDS)
+        _TOP, _META = frozenset(TOP_FIELDS), frozenset(METADATA_FIELDS)
+    return _TOP, _META
 
 
-_TOP, _META = _fields()
+_TOP = _META = None
 # Kinds always read the located way: few in a dump, and their checks look deep (and mark every field).
 _LOCATED_KINDS = {"Ingress", "IngressClass", "NetworkPolicy", "ConfigMap"}
 _POD_META = ("name", "generateName", "namespace", "labels", "annotations", "ownerReferences", "creationTimestamp", "deletionTimestamp", "uid")
