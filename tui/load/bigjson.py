@@ -391,20 +391,23 @@ class _Reader:
         status = v.get("status") if type(v.get("status")) is dict else {}
         m = {k: meta[k] for k in _POD_META if k in meta}
         s = {k: spec[k] for k in _POD_SPEC if k in spec}
-        if type(s.get("containers")) is list:
-            s["containers"] = [{k: c[k] for k in ("name", "ports") if k in c} if type(c) is dict else c for c in s["containers"]]
         st = {k: status[k] for k in _POD_STATUS if k in status}
-        if type(st.get("conditions")) is list:
-            st["conditions"] = [{"type": "Ready", "status": c.get("status")} for c in st["conditions"]
-                                if type(c) is dict and c.get("type") == "Ready"]
         owner = (meta.get("namespace"), meta.get("generateName") or meta.get("name"))
         last = self.shared.get(owner)
+        raw = s.get("containers")
+        if last is not None and raw == last["raw"]:  # (a deep comparison, in C)
+            s["containers"] = last["containers"]
+        elif type(raw) is list:
+            s["containers"] = [{k: c[k] for k in ("name", "ports") if k in c} if type(c) is dict else c for c in raw]
+        if type(st.get("conditions")) is list:
+            ready = [c.get("status") for c in st["conditions"] if type(c) is dict and c.get("type") == "Ready"]
+            st["conditions"] = _READY.get(tuple(ready)) or [{"type": "Ready", "status": x} for x in ready]
         if last is not None:
-            for d, key in ((m, "labels"), (m, "ownerReferences"), (s, "containers"), (s, "tolerations"), (st, "conditions")):
-                if key in d and d[key] == last.get(key):
+            for d, key in ((m, "labels"), (m, "ownerReferences"), (s, "tolerations")):
+                if key in d and d[key] == last[key]:
                     d[key] = last[key]
-        self.shared[owner] = {"labels": m.get("labels"), "ownerReferences": m.get("ownerReferences"), "containers": s.get("containers"),
-                              "tolerations": s.get("tolerations"), "conditions": st.get("conditions")}
+        self.shared[owner] = {"raw": raw, "containers": s.get("containers"), "labels": m.get("labels"),
+                              "ownerReferences": m.get("ownerReferences"), "tolerations": s.get("tolerations")}
         out = {"apiVersion": "v1", "kind": "Pod", "metadata": m}
         if spec:
             out["spec"] = s
@@ -443,6 +446,7 @@ def _fields() -> tuple[frozenset, frozenset]:
 _TOP = _META = None
 # Kinds always read the located way: few in a dump, and their checks look deep (and mark every field).
 _LOCATED_KINDS = {"Ingress", "IngressClass", "NetworkPolicy", "ConfigMap"}
+_READY = {(x,): [{"type": "Ready", "status": x}] for x in ("True", "False")}  # the usual conditions, one list for all pods
 _POD_META = ("name", "generateName", "namespace", "labels", "annotations", "ownerReferences", "creationTimestamp", "deletionTimestamp", "uid")
 _POD_SPEC = ("nodeName", "hostNetwork", "hostname", "subdomain", "setHostnameAsFQDN", "dnsPolicy", "dnsConfig", "containers", "initContainers",
              "tolerations", "nodeSelector", "affinity", "priorityClassName", "serviceAccountName")
