@@ -207,7 +207,14 @@ def _pod(o: KubeObject, memo: dict | None = None) -> Pod:
         labels = dict(raw)
         if memo is not None:
             memo[id(raw)] = (raw, labels)
-    tolerations = tuple(t for t in spec.get("tolerations") or [] if isinstance(t, dict))
+    raw_tolerations = spec.get("tolerations") or []
+    got = memo.get(id(raw_tolerations)) if memo is not None else None
+    if got is not None and got[0] is raw_tolerations:
+        tolerations = got[1]
+    else:
+        tolerations = tuple(t for t in raw_tolerations if isinstance(t, dict))
+        if memo is not None and raw_tolerations:
+            memo[id(raw_tolerations)] = (raw_tolerations, tolerations)
     first = status.get("podIP")
     ips = [ip for ip in [_ip(first)] + [_ip(x.get("ip")) for x in status.get("podIPs") or [] if isinstance(x, dict) and x.get("ip") != first]
            if ip is not None]  # (podIPs[0] is podIP: read once)

@@ -309,15 +309,16 @@ class _Reader:
     def item(self, value, k: int, start: int, end: int) -> None:
         """One item, at ``start:end`` of the stream's text."""
         at = self.s.at(start)
-        path = f"items[{k}]"
-        text = self.s.text[start:end]
-        start, end = self.s.base + start, self.s.base + end  # (in the file, for the marks found later)
+        base = self.s.base  # (start and end in the file, for the marks found later)
         if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value):
             meta = value["metadata"]
             body = self._slim_pod(value)
             self.objects.append((KubeObject("v1", "Pod", meta["name"], meta.get("namespace") or "default", body,
-                                            Mark(self.file, *at), LazyMarks(self.source, start, end, at)), path))
+                                            Mark(self.file, *at), LazyMarks(self.source, base + start, base + end, at)), f"items[{k}]"))
             return
+        path = f"items[{k}]"
+        text = self.s.text[start:end]
+        start, end = base + start, base + end
         if type(value) is dict and isinstance(value.get("kind"), str) and isinstance(value.get("apiVersion"), str) \
                 and value["kind"] not in _LOCATED_KINDS and value["apiVersion"] != "kubenet/v1" and value["kind"] != "List":
             from .kube import read_object
