@@ -193,7 +193,7 @@ def _pod(o: KubeObject, memo: dict | None = None) -> Pod:
                 if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
                     out.append(ContainerPort(p["containerPort"], p.get("protocol", "TCP"), p.get("name")))
         ports = tuple(out)
-        if memo is not None:
+        if memo is not None and containers:
             memo[id(containers)] = (containers, ports)
     ready = True
     for cond in status.get("conditions") or []:
