@@ -182,6 +182,12 @@ class Kubernetes(BackendLookup):
 
     def ns_addrs(self, zone: str) -> list[tuple[str, str]]:
         """nsAddrs: the Services whose endpoints hold CoreDNS's own addresses, else those addresses (ns.dns.<zone>)."""
+        cache = self.__dict__.setdefault("_ns_addrs_cache", {})  # (the sources do not change: one answer per zone)
+        if zone not in cache:
+            cache[zone] = self._ns_addrs(zone)
+        return list(cache[zone])
+
+    def _ns_addrs(self, zone: str) -> list[tuple[str, str]]:
         out = []
         found = False
         for lip in self.local_ips:
@@ -200,8 +206,9 @@ class Kubernetes(BackendLookup):
         return out
 
     def _slices_with(self, ip: str):
-        want = ip_text(ip)
-        return [s for s in self.src.slices if not self.cfg.noendpoints and any(ip_text(a.ip) == want for a in s.addresses)]
+        if self.cfg.noendpoints:
+            return []
+        return self.src.slices_with(ip_text(ip))
 
     def ns_exposed(self, namespace: str) -> bool:
         configured = not self.cfg.namespaces or namespace in self.cfg.namespaces
@@ -302,12 +309,11 @@ class Kubernetes(BackendLookup):
 
     def service_record_for_ip(self, ip: str) -> list[Item]:
         primary = self.cfg.primary_zone
-        for key in sorted(self.src.services):
+        for key in self.src.services_with_ip(ip):  # (in name order)
             svc = self.src.services[key]
-            if ip in [ip_text(x) for x in svc.cluster_ips]:
-                if self.cfg.namespaces and not self.ns_exposed(svc.namespace):
-                    continue
-                return [Item(join(svc.name, svc.namespace, "svc", primary), self.ttl)]
+            if self.cfg.namespaces and not self.ns_exposed(svc.namespace):
+                continue
+            return [Item(join(svc.name, svc.namespace, "svc", primary), self.ttl)]
         out = []
         for sl in self._slices_with(ip):
             if self.cfg.namespaces and not self.ns_exposed(sl.namespace):

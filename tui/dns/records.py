@@ -8,6 +8,7 @@ echoes the question's case.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -91,6 +92,7 @@ def join(*parts: str) -> str:
     return ".".join(out) + "." if out else "."
 
 
+@functools.lru_cache(maxsize=1 << 18)  # (a big cluster's zone asks it of each endpoint address many times)
 def ip_text(text: str) -> str | None:
     """An address in the form DNS prints it (IPv6 compressed, lower case), or None if ``text`` is none."""
     try:

@@ -96,11 +96,41 @@ class Sources:
     dns_service: Service | None = None
     by_index: dict[str, list[Slice]] = field(default_factory=dict)
     pod_names: set = field(default_factory=set)  # (namespace, name) of every pod
+    _by_ip: dict | None = field(default=None, repr=False)
+    _svc_by_ip: dict | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         eager = self.slices.eager() if isinstance(self.slices, SliceList) else self.slices
         for s in eager:
             self.by_index.setdefault(s.index, []).append(s)
+
+    def slices_with(self, ip: str) -> list[Slice]:
+        """The slices with an address ``ip`` (as ip_text writes it), in the order of ``slices``."""
+        from .records import ip_text
+
+        if isinstance(self.slices, SliceList) and not self.slices.filled:
+            if len(self.slices.made) < len(self.slices.pending):  # (once every Service's are made, an index of all)
+                return self.slices.with_ip(ip)
+            self.slices._fill()
+        if self._by_ip is None:
+            self._by_ip = {}
+            for sl in self.slices:
+                for a in sl.addresses:
+                    found = self._by_ip.setdefault(ip_text(a.ip), [])
+                    if not found or found[-1] is not sl:
+                        found.append(sl)
+        return self._by_ip.get(ip, [])
+
+    def services_with_ip(self, ip: str) -> list[tuple[str, str]]:
+        """(namespace, name) of the Services with cluster IP ``ip`` (as ip_text writes it), in name order."""
+        from .records import ip_text
+
+        if self._svc_by_ip is None:
+            self._svc_by_ip = {}
+            for key in sorted(self.services):
+                for x in dict.fromkeys(ip_text(x) for x in self.services[key].cluster_ips):
+                    self._svc_by_ip.setdefault(x, []).append(key)
+        return self._svc_by_ip.get(ip, [])
 
     def slices_of(self, service: str, namespace: str) -> list[Slice]:
         index = f"{service}.{namespace}"
@@ -118,6 +148,9 @@ class SliceList(list):
         self.head, self.pending, self.tail = head, pending, tail  # pending: index -> function giving its slices
         self.made: dict = {}
         self.filled = False
+        self.eager_by_ip: dict | None = None
+        self.order: dict | None = None
+        self.finder = None  # ip -> the pending indexes whose Service selects a pod with that address
 
     def computed(self, index: str) -> list:
         if index not in self.made:
@@ -126,6 +159,27 @@ class SliceList(list):
 
     def eager(self) -> list:
         return self.head + self.tail
+
+    def with_ip(self, ip: str) -> list:
+        """The slices with address ``ip``, in list order, making only the Services' that select a pod with it."""
+        from .records import ip_text
+
+        if self.eager_by_ip is None:
+            self.eager_by_ip = {}
+            for n, sl in enumerate(self.head + self.tail):
+                for a in sl.addresses:
+                    found = self.eager_by_ip.setdefault(ip_text(a.ip), [])
+                    if not found or found[-1][1] is not sl:
+                        found.append((n if n < len(self.head) else n + len(self.pending), sl))
+        if self.order is None:
+            self.order = {index: len(self.head) + k for k, index in enumerate(self.pending)}
+        order = self.order
+        out = list(self.eager_by_ip.get(ip, []))
+        for index in (self.finder(ip) if self.finder is not None else self.pending):
+            for sl in self.computed(index):
+                if any(ip_text(a.ip) == ip for a in sl.addresses):
+                    out.append((order[index], sl))
+        return [sl for _, sl in sorted(out, key=lambda x: x[0])]
 
     def _fill(self) -> None:
         if not self.filled:
@@ -380,7 +434,14 @@ def collect(topology: Topology, cluster) -> Sources:
     namespaces |= {s.namespace for s in cluster.services} | {p.namespace for p in cluster.pods}
     dns_ip = topology.cluster.dns_cluster_ip
     dns_svc = next((sv for sv in services.values() if str(dns_ip) in sv.cluster_ips), None)
-    return Sources(services, SliceList(slices, pending, tail), pods, namespaces, dns_svc,
+    slice_list = SliceList(slices, pending, tail)
+    selectors: dict[str, list] = {}  # namespace -> [(index, selector)] of the Services whose slices are made when asked for
+    for (ns, name), o in sorted(svc_objs.items()):
+        sel = (o.body.get("spec") or {}).get("selector")
+        if f"{name}.{ns}" in pending and isinstance(sel, dict) and sel:
+            selectors.setdefault(ns, []).append((f"{name}.{ns}", sel))
+    slice_list.finder = functools.partial(controller.selecting, selectors)
+    return Sources(services, slice_list, pods, namespaces, dns_svc,
                    pod_names={(p.namespace, p.name) for p in cluster.pods})
 
 
@@ -398,7 +459,30 @@ class _Controller:
 
     def __init__(self, topology: Topology, cluster) -> None:
         self.topology, self.cluster = topology, cluster
-        self._bodies = self._index = None
+        self._bodies = self._index = self._by_ip = self._by_pair = None
+
+    def selecting(self, selectors: dict, ip: str) -> list[str]:
+        """The indexes of the Services (of ``selectors``) that select a pod with address ``ip``."""
+        if self._by_ip is None:
+            self._by_ip = {}
+            for p in self.cluster.pods:
+                for x in (p.ip, p.ip6):
+                    if x is not None:
+                        self._by_ip.setdefault(str(x), []).append(p)
+        if self._by_pair is None:  # each selector under one of its (key, value): a pod can only match those under its labels
+            self._by_pair = {}
+            for ns, found in selectors.items():
+                for index, sel in found:
+                    k, v = next(iter(sel.items()))
+                    self._by_pair.setdefault((ns, k, v) if isinstance(v, str) else (ns, None, None), []).append((index, sel))
+        out = []
+        for p in self._by_ip.get(ip, []):
+            pairs = [(p.namespace, k, v) for k, v in p.labels.items() if isinstance(v, str)] + [(p.namespace, None, None)]
+            for pair in pairs:
+                for index, sel in self._by_pair.get(pair, ()):
+                    if all(p.labels.get(k) == v for k, v in sel.items()) and index not in out:
+                        out.append(index)
+        return out
 
     def slices(self, o: KubeObject, svc) -> list[Slice]:
         if self._bodies is None:

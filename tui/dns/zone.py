@@ -42,6 +42,7 @@ class DnsConfigError(ValueError):
 
 @dataclass
 class Zone:
+    unlisted = 0  # after records(): the pods whose records (and their Services' endpoints') were not listed
     topology: Topology
     cluster: object
     corefile: Corefile
@@ -115,14 +116,19 @@ class Zone:
                 return self.upstream.query(qname, qtype)
         return Answer(SERVFAIL, source="server", note="no plugin of the Corefile's server block answers this name")
 
-    def records(self) -> list[Record]:
-        """Every record of the cluster zone and its reverse zones, one per line, sorted by name."""
+    def records(self, everything: bool | None = None) -> list[Record]:
+        """Every record of the cluster zone and its reverse zones, one per line, sorted by name.
+
+        A big cluster's listing (more than :data:`LISTED_PODS` pods, unless ``everything``) has its
+        Services' records only (names, ports, cluster IPs and their reverse names); each endpoint's and
+        pod's records are still answered one by one; :attr:`unlisted` is then the number of pods (0 when all is listed)."""
         with self._lock:
             self._depth = 0
-            return self._records()
+            return self._records(everything if everything is not None else len(self.cluster.pods) <= LISTED_PODS)
 
-    def _records(self) -> list[Record]:
+    def _records(self, everything: bool = True) -> list[Record]:
         k = self.kubernetes
+        self.unlisted = 0
         if k is None:
             return []
         out: dict[tuple, Record] = {}
@@ -139,13 +145,15 @@ class Zone:
             for ip in svc.cluster_ips:
                 if ip not in ("", "None"):
                     questions.append((reverse_name(ip), "PTR"))
-            for sl in self.sources.slices_of(name, ns):
+            for sl in self.sources.slices_of(name, ns) if everything or svc.headless else ():
                 for a in sl.addresses:
                     questions += [(f"{k.endpoint_hostname(a)}.{base}", "A"), (f"{k.endpoint_hostname(a)}.{base}", "AAAA"),
                                   (reverse_name(a.ip), "PTR")]
                 if svc.headless:
                     questions += [(f"_{p.name}._{p.protocol.lower()}.{base}", "SRV") for p in sl.ports if p.name]
-        if k.cfg.pods != "disabled":
+        if not everything:  # (endpoints of Services with a cluster IP, and pods: asked one by one)
+            self.unlisted = len(self.cluster.pods)
+        elif k.cfg.pods != "disabled":
             for p in sorted(self.sources.pods, key=lambda p: (p.namespace, p.name)):
                 dashed = p.ip.replace(".", "-") if "." in p.ip else p.ip.replace(":", "-")
                 questions += [(f"{dashed}.{p.namespace}.pod.{zone}", "A"), (f"{dashed}.{p.namespace}.pod.{zone}", "AAAA")]
@@ -187,6 +195,7 @@ def serial_of(topology: Topology) -> int:
 
 
 BIG_ZONE_OBJECTS = 5000
+LISTED_PODS = 20_000  # up to this many pods, records() lists every endpoint's and pod's records too
 
 
 def _corefile_mark(cm: KubeObject, line: int) -> Mark:
