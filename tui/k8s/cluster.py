@@ -100,7 +100,9 @@ class Endpoint:
     def __str__(self) -> str:  # (kept: kube-proxy sorts and names chains by it, hundreds of thousands of times)
         text = self.__dict__.get("_text")
         if text is None:
-            text = self.__dict__["_text"] = f"[{self.ip}]:{self.port}" if self.ip.version == 6 else f"{self.ip}:{self.port}"
+            ip = self.ip
+            text = self.__dict__["_text"] = f"[{ip}]:{self.port}" if ip.version == 6 else \
+                f"{socket.inet_ntoa(int(ip).to_bytes(4, 'big'))}:{self.port}"  # (= str(ip), a fifth of the time)
         return text
 
 
