@@ -19,6 +19,9 @@ def _addrs(ns: NetNS, dev: str) -> str:
 Span = tuple[str, bool]  # a piece of a line, and whether it lies on the path
 
 
+MAP_NODES = 64  # the nodes a map draws
+
+
 def map_lines(net: Network, path: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, bool]]:
     """The Unicode map, a line at a time, each with whether it lies on ``path``.
 
@@ -32,6 +35,9 @@ def map_lines(net: Network, path: frozenset[str] | set[str] = frozenset()) -> li
 def map_rows(net: Network, path: frozenset[str] | set[str] = frozenset()) -> list[list[Span]]:
     """The map as lines of spans, so that side-by-side pieces (the cluster's nodes) light up on their own."""
     out: list[list[Span]] = []
+    cluster = getattr(net, "cluster", None)
+    if cluster is not None:  # (a map draws every node: the first MAP_NODES of a big cluster)
+        net.compile_nodes(list(cluster.nodes)[:MAP_NODES])
     switches = [s for s in net.segments.values() if s.kind == "switch"]
     cluster = getattr(net, "cluster", None)
     nodes = set(cluster.nodes) if cluster is not None else set()
@@ -150,7 +156,9 @@ def _cluster_rows(net: Network, path) -> list[list[Span]]:
     pods = ",".join(str(c) for c in cfg.pod_cidrs)
     services = ",".join(str(c) for c in cfg.service_cidrs)
     out: list[list[Span]] = [[(f"☸ cluster {cfg.name} · CNI {how} · pods {pods} · Services {services}", False)]]
-    names = [n for n in cluster.nodes if n in net.namespaces]
+    names = [n for n in cluster.nodes if n in net.namespaces][:MAP_NODES]
+    if len(cluster.nodes) > MAP_NODES:
+        out.append([(f"  (the first {MAP_NODES} of {len(cluster.nodes)} nodes: a trace or the tree shows any other)", False)])
     for i in range(0, len(names), 2):
         boxes = [_node_box(net, n, path) for n in names[i:i + 2]]
         height = max(len(b) for b in boxes)

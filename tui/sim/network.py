@@ -211,6 +211,17 @@ class Network:
     def device(self, ns: str, dev: str) -> Device:
         return self.namespaces[ns].devices[dev]
 
+    def compile_nodes(self, names=None) -> None:
+        """Compile the cluster nodes not compiled yet (``names``, or all), then put each shared segment's
+        members back in the order of the topology's hosts, as compiling everything at once would have them."""
+        for name in [h.name for h in self.topology.hosts if h.name in self.lazy.hosts and (names is None or h.name in names)]:
+            self.namespaces[name]
+        built = self.namespaces.built()
+        position = {h.name: i for i, h in enumerate(self.topology.hosts)}
+        for seg in self.segments.values():
+            if seg.host is None:
+                seg.members.sort(key=lambda m: position.get(built[m[0]].host, len(position)))
+
     def host(self, name: str) -> Host | None:
         """A host's description as compiled (a cluster node's whole: its pods' namespaces, routes and rules),
         compiling it first if it was not yet."""
