@@ -145,8 +145,8 @@ def test_kube_proxy_rules_made_from_a_template_are_the_parsed_rules(tmp_path):
 
     net = compile_topology(load(_generated(tmp_path, "bridge")).topology)
     node = next(iter(net.cluster.nodes))
-    lines = [x for x in nat_rules(net.cluster, node, 4)[1] if datapath._CLUSTER_IP.match(x)]
-    assert len(lines) > 5
+    lines = [x for x in nat_rules(net.cluster, node, 4)[1] if datapath._CLUSTER_IP.match(x) or datapath._NODE_PORT.match(x)]
+    assert len(lines) > 5 and any(datapath._NODE_PORT.match(x) for x in lines)
     datapath._rule.cache_clear()
     for line in lines:
         assert datapath._rule(line, "nat", 4) == evolve(parse_rule(f"-t nat {line}"), text=line, family=4), line

@@ -62,12 +62,23 @@ def _rule(line: str, table: str, family: int | None) -> Rule:
         rule = replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
         _TEMPLATES[(m["proto"], family)] = {f: getattr(rule, f) for f in _RULE_FIELDS}
         return rule
+    m = _NODE_PORT.match(line) if table == "nat" else None
+    if m is not None:  # one per NodePort
+        template = _TEMPLATES.get(("nodeport", m["proto"], family))
+        if template is not None:
+            return Rule(**{**template, "comment": m["comment"], "dport": (int(m["port"]),) * 2, "target": m["target"], "text": line})
+        rule = replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
+        _TEMPLATES[("nodeport", m["proto"], family)] = {f: getattr(rule, f) for f in _RULE_FIELDS}
+        return rule
     return replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
 
 
 # -A KUBE-SERVICES -m comment --comment "NS/SVC:PORT cluster IP" -m tcp -p tcp -d IP --dport N -j KUBE-SVC-...
 _CLUSTER_IP = re.compile(r'-A KUBE-SERVICES -m comment --comment "(?P<comment>[a-z0-9.:/-]+ cluster IP)" -m (?P<proto>tcp|udp|sctp) '
                          r"-p (?P=proto) -d (?P<ip>[0-9a-f.:]+) --dport (?P<port>[1-9][0-9]{0,4}) -j (?P<target>KUBE-S[VL][CL]-[A-Z2-7]{16})\Z")
+# -A KUBE-NODEPORTS -m comment --comment NS/SVC:PORT -m tcp -p tcp --dport N -j KUBE-EXT-...
+_NODE_PORT = re.compile(r"-A KUBE-NODEPORTS -m comment --comment (?P<comment>[a-z0-9][a-z0-9.:/-]*) -m (?P<proto>tcp|udp|sctp) "
+                        r"-p (?P=proto) --dport (?P<port>[1-9][0-9]{0,4}) -j (?P<target>KUBE-EXT-[A-Z2-7]{16})\Z")
 _TEMPLATES: dict = {}
 
 

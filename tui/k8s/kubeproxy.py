@@ -67,11 +67,11 @@ def _ports(svc: Service, p: ServicePort, cluster: Cluster, family: int | None = 
     """The ready endpoints, once each, of one family (a proxier serves one family: iptables or ip6tables)."""
     if family is None:
         family = svc.cluster_ip.version if svc.cluster_ip is not None else 4
-    eps = [e for e in cluster.endpoints_for(svc, p) if e.ready and e.ip.version == family]
+    eps = sorted(((str(e), e) for e in cluster.endpoints_for(svc, p) if e.ready and e.ip.version == family), key=_FIRST)
     seen, out = set(), []
-    for e in sorted(eps, key=str):
-        if str(e) not in seen:
-            seen.add(str(e))
+    for text, e in eps:
+        if text not in seen:
+            seen.add(text)
             out.append(e)
     return out
 
