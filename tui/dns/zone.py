@@ -182,14 +182,11 @@ def serial_of(topology: Topology) -> int:
     """The SOA serial: FNV-32a of the objects, so it changes with them and never with the clock."""
     from ..k8s.workloads import fnv32a
 
-    if len(topology.objects) > BIG_ZONE_OBJECTS:  # (FNV in Python reads ~10 MB/s): a digest of each object's identity and version
+    if len(topology.objects) > BIG_ZONE_OBJECTS:  # (FNV in Python reads ~10 MB/s): a digest of the objects' kinds and names
         import hashlib
 
-        h = hashlib.blake2b(digest_size=4)
-        for o in topology.objects:
-            meta = o.body.get("metadata") if isinstance(o.body.get("metadata"), dict) else {}
-            h.update(f"{o.kind}/{o.namespace}/{o.name}/{meta.get('resourceVersion', '')}/{meta.get('uid', '')}\n".encode())
-        return int.from_bytes(h.digest(), "big") or 1
+        text = "\n".join([f"{o.kind}/{o.namespace}/{o.name}" for o in topology.objects])
+        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "big") or 1
     data = json.dumps([[o.kind, o.namespace, o.name, o.body] for o in topology.objects], sort_keys=True, default=str)
     return fnv32a(data.encode()) or 1
 
