@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import tui.sim.network as network_module
 from tui.k8s.cluster import build_cluster
 from tui.k8s.datapath import augment
 from tui.load import load
@@ -20,6 +21,12 @@ from tui.sim.network import _Builder, compile_topology
 from tui.sim.query import trace
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def always_lazy(monkeypatch):
+    """Every implicit node left for later, however small the cluster (small ones are compiled whole)."""
+    monkeypatch.setattr(network_module, "LAZY_NODES", 0)
 CLUSTERS = sorted(p.name for p in (ROOT / "topologies").glob("*.yaml") if p.name.startswith(("04", "05", "06", "07", "08", "09")))
 
 
@@ -150,3 +157,11 @@ def test_kube_proxy_rules_made_from_a_template_are_the_parsed_rules(tmp_path):
     datapath._rule.cache_clear()
     for line in lines:
         assert datapath._rule(line, "nat", 4) == evolve(parse_rule(f"-t nat {line}"), text=line, family=4), line
+
+
+def test_a_small_cluster_is_compiled_whole(monkeypatch, tmp_path):
+    monkeypatch.setattr(network_module, "LAZY_NODES", 32)
+    net = compile_topology(load(_generated(tmp_path, "flannel")).topology)
+    assert net.namespaces.pending() == 0
+    node = next(iter(net.cluster.nodes))
+    assert any(n.kind == "pod" for n in net.topology.host(node).namespaces), "its topology lists the nodes whole"

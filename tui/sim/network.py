@@ -491,6 +491,9 @@ class _Listeners(Mapping):
         return name in self._pods
 
 
+LAZY_NODES = 32  # a cluster with more implicit nodes (Node objects without a host) compiles each when first asked for
+
+
 def compile_topology(topo: Topology, seed: int = 0) -> Network:
     """Build the simulated network of a description (a cluster's data path included)."""
     with paused_gc():
@@ -508,6 +511,8 @@ def _compile(topo: Topology, seed: int) -> Network:
         cluster = build_cluster(topo)
         described = {h.name for h in topo.hosts}  # the nodes a topology describes are compiled at once (their routes checked)
         topo, deferred = augment_lazy(topo, cluster)
+        if len(deferred) <= LAZY_NODES:  # a small cluster is compiled whole: its topology lists every host as compiled
+            described = set(deferred)
         topo = replace(topo, hosts=tuple(deferred.pop(h.name)() if h.name in described and h.name in deferred else h for h in topo.hosts))
     b = _Builder(topo, seed)
     for n in topo.networks:
