@@ -139,7 +139,26 @@ class Sources:
         return self.by_index.get(index, [])
 
 
-class SliceList(list):
+class _FilledOnUse(list):
+    """A list whose items are made (by ``_fill``) the first time it is read."""
+
+    def _fill(self) -> None:
+        raise NotImplementedError
+
+    def __iter__(self):
+        self._fill()
+        return list.__iter__(self)
+
+    def __len__(self) -> int:
+        self._fill()
+        return list.__len__(self)
+
+    def __getitem__(self, i):
+        self._fill()
+        return list.__getitem__(self, i)
+
+
+class SliceList(_FilledOnUse):
     """Every slice, in CoreDNS's order; the EndpointSlice controller's (one Service's) made when first asked
     for, by name (:meth:`Sources.slices_of`) or all at once (any use of the list itself)."""
 
@@ -188,18 +207,6 @@ class SliceList(list):
             for index in self.pending:
                 list.extend(self, self.computed(index))
             list.extend(self, self.tail)
-
-    def __iter__(self):
-        self._fill()
-        return list.__iter__(self)
-
-    def __len__(self) -> int:
-        self._fill()
-        return list.__len__(self)
-
-    def __getitem__(self, i):
-        self._fill()
-        return list.__getitem__(self, i)
 
     def __bool__(self) -> bool:
         return bool(self.head or self.tail) or any(self.computed(i) for i in self.pending)
@@ -315,7 +322,7 @@ class _PodIndex:
         return [p for p in candidates if all(p.labels.get(k) == v for k, v in selector.items())]
 
 
-class _LazyList(list):
+class _LazyList(_FilledOnUse):
     """A list made when first used."""
 
     def __init__(self, make) -> None:
@@ -326,18 +333,6 @@ class _LazyList(list):
         if self._make is not None:
             make, self._make = self._make, None
             list.extend(self, make())
-
-    def __iter__(self):
-        self._fill()
-        return list.__iter__(self)
-
-    def __len__(self) -> int:
-        self._fill()
-        return list.__len__(self)
-
-    def __getitem__(self, i):
-        self._fill()
-        return list.__getitem__(self, i)
 
     def __bool__(self) -> bool:
         self._fill()
