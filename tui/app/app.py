@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,11 +12,17 @@ from textual.screen import Screen
 
 from ..edit import Workspace
 from ..load import LoadError
+from .scale import background_load_bytes, input_size
 from .screens.main import MainScreen
 
 
 class KubenetApp(App[None]):
-    """kubenet-tui's dashboard over a :class:`Workspace`."""
+    """kubenet-tui's dashboard over a :class:`Workspace`.
+
+    With ``pending_load`` (``(paths, size)``, a big input) there is no workspace yet: the main screen shows its
+    shell and loads in a worker (see :mod:`tui.app.screens.background`). A load that fails ends the app with
+    return code 1 and the problems in :attr:`load_problems`, for the launcher to print.
+    """
 
     CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"
     TITLE = "kubenet-tui"
@@ -24,9 +31,12 @@ class KubenetApp(App[None]):
         Binding("q", "quit_app", "Quit", id="quit"),
     ]
 
-    def __init__(self, workspace: Workspace, animate_traces: bool = True, test_mode: bool = False) -> None:
+    def __init__(self, workspace: Workspace | None, animate_traces: bool = True, test_mode: bool = False,
+                 pending_load: tuple[list[str], int] | None = None) -> None:
         super().__init__()
         self.workspace = workspace
+        self.pending_load = pending_load
+        self.load_problems: list[str] = []
         self.animate_traces = animate_traces
         self.blink_cursors = not test_mode
         if test_mode:
@@ -65,8 +75,13 @@ class KubenetApp(App[None]):
         pairs.append(("ctrl+p", "Command palette: every action by name"))
         self.push_screen(HelpScreen(pairs, f"Keys of this screen ({self.screen.__class__.__name__.replace('Screen', '') or 'main'})"))
 
+    def load_failed(self, lines: list[str]) -> None:
+        """The input did not load: keep what to print, end with return code 1."""
+        self.load_problems = list(lines)
+        self.exit(return_code=1)
+
     def action_quit_app(self) -> None:
-        if isinstance(self.screen, MainScreen) and self.workspace.dirty:
+        if isinstance(self.screen, MainScreen) and self.workspace is not None and self.workspace.dirty:
             from .forms.confirm import ConfirmScreen
 
             self.push_screen(ConfirmScreen("Quit without saving?", "There are unsaved changes (ctrl+s saves them).", "Quit", "Stay"),
@@ -77,7 +92,14 @@ class KubenetApp(App[None]):
             self.pop_screen()
 
     def open_paths(self, paths: list[str]) -> dict[str, str] | None:
-        """Replace the workspace with other files; None when done, else the problems."""
+        """Replace the workspace with other files; None when done (or loading, for a big input), else the problems."""
+        try:
+            size = input_size(paths)
+        except Exception:  # noqa: BLE001 - Workspace says what is wrong with them
+            size = 0
+        if size > background_load_bytes():
+            self.main.start_load(paths, size, first=False)
+            return None
         try:
             ws = Workspace(paths)
         except LoadError as e:
@@ -85,6 +107,13 @@ class KubenetApp(App[None]):
         except OSError as e:
             return {"path": f"cannot read: {e.strerror or e}"}
         self.workspace = ws
+        self.forget_state()
+        self.main.refresh_model()
+        self.notify(f"Opened {', '.join(paths)}", timeout=3)
+        return None
+
+    def forget_state(self) -> None:
+        """What belonged to the files open before: the trace, the request, the selection, the filters."""
         main = self.main
         main.trace_request = None
         main.http_request = None
@@ -95,9 +124,6 @@ class KubenetApp(App[None]):
         box.remove_class("visible")
         main.query_one("TopologyTree").filter_text = ""
         main.query_one("TracePane").load(None, "")
-        main.refresh_model()
-        self.notify(f"Opened {', '.join(paths)}", timeout=3)
-        return None
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action of the dashboard in the command palette."""
@@ -118,9 +144,25 @@ class KubenetApp(App[None]):
                                     lambda action=b.action: self.call_later(screen.run_action, action))
 
 
-def create_app(paths: list[str], animate_traces: bool = True, test_mode: bool = False) -> KubenetApp:
+def create_app(paths: list[str], animate_traces: bool = True, test_mode: bool = False,
+               background_bytes: int | None = None) -> KubenetApp:
     """The app over ``paths``; raises :class:`LoadError` for files that do not load.
 
-    ``test_mode`` stops cursors blinking and animations, for stable snapshots.
+    Inputs larger than ``background_bytes`` (default :func:`~tui.app.scale.background_load_bytes`, 4 MiB) load in
+    a worker once the app runs, behind its shell: their errors end the app instead (see :class:`KubenetApp`).
+    ``test_mode`` stops cursors blinking and animations, for stable snapshots. With ``KUBENET_TUI_KEYLOG`` set
+    the app logs each key's latency (:mod:`tui.app.keylog`).
     """
-    return KubenetApp(Workspace(paths), animate_traces=animate_traces, test_mode=test_mode)
+    limit = background_load_bytes() if background_bytes is None else background_bytes
+    try:
+        size = input_size(paths)
+    except Exception:  # noqa: BLE001 - a path that does not expand: Workspace raises the located error below
+        size = 0
+    cls = KubenetApp
+    if os.environ.get("KUBENET_TUI_KEYLOG"):
+        from .keylog import key_logging
+
+        cls = key_logging(KubenetApp, os.environ["KUBENET_TUI_KEYLOG"])
+    if size > limit:
+        return cls(None, animate_traces=animate_traces, test_mode=test_mode, pending_load=(list(paths), size))
+    return cls(Workspace(paths), animate_traces=animate_traces, test_mode=test_mode)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
+
+FPS = "120"
+"""Textual's cap on screen updates per second (its default is 60): a key's effect often takes two or three
+updates (the key, then what its messages change, then the styles), each waiting for the next tick, so a
+shorter tick is a shorter wait. Set before Textual is imported; ``TEXTUAL_FPS`` in the environment wins."""
 
 
 def launch(paths: list[str]) -> int:
+    os.environ.setdefault("TEXTUAL_FPS", FPS)
     from ..bundled import default_topology
     from ..load import LoadError
 
@@ -23,4 +30,8 @@ def launch(paths: list[str]) -> int:
         print(f"kubenet-tui: error: cannot read {e.filename}: {e.strerror}", file=sys.stderr)
         return 1
     app.run()
-    return 0
+    if app.load_problems:  # a big input, loaded once the app ran (see tui.app.screens.background)
+        for line in app.load_problems:
+            print(line, file=sys.stderr)
+        return 1
+    return app.return_code or 0

@@ -22,6 +22,22 @@ def _item_after(kind: str, host: str | None, values: dict, item):
     }.get(kind, item)
 
 
+def _described_addresses(net) -> list[str]:
+    """The addresses of a big network without compiling it: the compiled namespaces', the hosts' (as described)
+    and the pods'."""
+    seen: dict[str, None] = {}
+    for ns in net.namespaces.built().values():
+        for d in ns.devices.values():
+            seen.update((str(a.ip), None) for a in d.addresses if not a.ip.is_loopback)
+    for h in net.topology.hosts:
+        for i in h.interfaces:
+            seen.update((str(a.ip), None) for a in i.addresses if not a.ip.is_loopback)
+    for p in net.cluster.pods if net.cluster is not None else ():
+        if p.ip is not None and not p.host_network:
+            seen[str(p.ip)] = None
+    return list(seen)
+
+
 def _route_to(r) -> str:
     return "default" if r.to.prefixlen == 0 else str(r.to)
 
@@ -36,8 +52,13 @@ class EditingMixin:
         return sorted(self.net.namespaces)
 
     def _destinations(self) -> list[str]:
+        from ..scale import facts_of
+
         out = self._names()
-        for ns in self.net.namespaces.values():
+        net = self.net
+        if facts_of(net).big:  # every namespace's devices would compile every node: the description's addresses instead
+            return out + _described_addresses(net)
+        for ns in net.namespaces.values():
             for d in ns.devices.values():
                 out += [str(a.ip) for a in d.addresses if not a.ip.is_loopback]
         return out

@@ -11,8 +11,10 @@ class HttpMixin:
     http_request: dict | None = None
 
     def has_ingress(self) -> bool:
+        from ..scale import facts_of
+
         net = self._net
-        return net is not None and any(o.kind == "Ingress" for o in net.topology.objects)
+        return net is not None and facts_of(net).has_ingress  # asked on every key: once per network
 
     def action_http(self) -> None:
         from ..forms import http

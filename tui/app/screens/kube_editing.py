@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ...edit import kube
 from ..forms.form import Field, FormScreen
+from ..scale import facts_of
 
 KUBE_FORMS = ("Node", "Pod", "Deployment", "Service")
 TYPES = list(kube.SERVICE_TYPES)
@@ -74,7 +75,7 @@ class KubeEditingMixin:
         if item.kind == "service":
             ns, _, name = item.name.partition("/")
             return "Service", ns, name
-        if item.kind == "namespace" and any(f"{p.namespace}/{p.name}" == item.name for p in cluster.pods):
+        if item.kind == "namespace" and item.name in facts_of(self.net).pod_keys:
             ns, _, name = item.name.partition("/")
             return "Pod", ns, name
         if item.kind == "host" and item.name in cluster.nodes:
@@ -89,7 +90,7 @@ class KubeEditingMixin:
         cluster = self.net.cluster if self.net is not None else None
         names = {"default"} | {o.namespace for o in self.workspace.loaded.topology.objects if o.namespace}
         if cluster is not None:
-            names |= {p.namespace for p in cluster.pods}
+            names |= set(facts_of(self.net).kube_namespaces)
         return sorted(names)
 
     def _kube_nodes(self) -> list[str]:
@@ -100,7 +101,7 @@ class KubeEditingMixin:
         """The node the selection is on (a node, or a pod, device or route of one)."""
         if item is None:
             return None
-        nodes = self._kube_nodes()
+        nodes = facts_of(self.net).nodes if self.net is not None else ()
         if item.kind == "host" and item.name in nodes:
             return item.name
         return item.host if item.host in nodes else None

@@ -8,18 +8,24 @@ pane, the current trace included, is redrawn from it.
 
 from __future__ import annotations
 
+import gc
+import sys
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from ...sim.network import compile_topology
+from ..scale import facts_of
 from ..widgets.dns_pane import DnsPane
+from ..widgets.footer import KeysFooter
 from ..widgets.inputs import TextInput
 from ..widgets.routes_pane import RoutesPane
 from ..widgets.topology_tree import Item, TopologyTree
 from ..widgets.trace_pane import TracePane
+from .background import BackgroundMixin
 from .editing import EditingMixin
 from .http import HttpMixin
 from .ingress_editing import IngressEditingMixin
@@ -28,9 +34,11 @@ from .netpol_editing import NetpolEditingMixin
 from .policy_matrix import PolicyMatrixMixin
 
 TRACE_KEYS = {"play", "step", "speed", "expand"}
+UI_SWITCH_INTERVAL = 0.001  # seconds a thread holds the GIL before another may take it (Python's default: 0.005)
 
 
-class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin, Screen):
+class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
+                 Screen):
     """The four panes and every key that acts on them."""
 
     BINDINGS = [
@@ -73,6 +81,7 @@ class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, Htt
         self.trace_request: dict | None = None
         self.resolve_request: dict | None = None
         self.http_request: dict | None = None
+        self.init_background()
 
     @property
     def workspace(self):
@@ -89,10 +98,17 @@ class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, Htt
                 yield RoutesPane(id="routes", classes="pane")
                 yield DnsPane(id="dns", classes="pane")
                 yield TracePane(id="trace", classes="pane")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(TopologyTree).focus()
+        tree = self.query_one(TopologyTree)
+        tree.compile_host = self.compile_node  # a big network's node is compiled in a worker when opened
+        tree.on_select = self.select  # a cursor move updates the panes in the same frame
+        tree.focus()
+        pending = self.app.pending_load
+        if pending is not None:  # a big input: the shell now, the model from a worker
+            self.start_load(*pending)
+            return
         # The panes paint first; the model fills them a frame later.
         self.call_after_refresh(self.refresh_model)
 
@@ -122,12 +138,18 @@ class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, Htt
         files = ", ".join(ws.paths) if ws.paths else "(new)"
         self.app.sub_title = files + ("  ● unsaved" if ws.dirty else "")
         self.query_one(TopologyTree).show(self.net.topology, self.net, keep=self.selected)  # with the cluster compiled in
-        self.query_one(DnsPane).show(self.net)
+        self.query_one(DnsPane).show(self.net, in_worker=self.big)
         self._show_routes()
         if self.trace_request is not None:
             self.run_trace(self.trace_request, keep_step=True)
         elif self.http_request is not None:
             self.run_http(self.http_request, keep_step=True)
+        self.query_one(KeysFooter).in_place = self.big  # the footer's keys updated in place, not rebuilt
+        if self.big:
+            self.run_worker(facts_of(self.net).warm, thread=True, group="facts", name="facts")  # the pods indexed, off the keys
+            gc.freeze()  # millions of long-lived objects: no full collection walks them again (it would stall a key)
+            # workers compile nodes and build the zone on other threads: the UI's thread waits less for the GIL
+            sys.setswitchinterval(UI_SWITCH_INTERVAL)
 
     def _show_routes(self) -> None:
         from ..widgets.ingress_view import ingress_class_text, ingress_text
@@ -145,11 +167,20 @@ class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, Htt
             self.query_one(RoutesPane).show_info(self.net, what, f"{item.name} · {what}", text)
             return
         ns_name = self.selected.namespace if self.selected else None
+        if not self.routes_ready(ns_name):  # a big network's node not compiled yet: once the cursor rests there
+            self.routes_later(ns_name)
+            return
         ns = self.net.namespaces.get(ns_name) if ns_name else None
         self.query_one(RoutesPane).show(self.net, ns, self.pod_policies(ns_name if ns is not None and ns.kind == "pod" else None))
 
     def on_topology_tree_selected(self, message: TopologyTree.Selected) -> None:
-        self.selected = message.item
+        self.select(message.item)
+
+    def select(self, item: Item | None) -> None:
+        """The tree's cursor is on ``item``: the right pane and the keys follow."""
+        if self.loading is not None:  # the empty tree of the shell: nothing to show yet
+            return
+        self.selected = item
         self._show_routes()
         self.refresh_bindings()
 
@@ -167,6 +198,9 @@ class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, Htt
         self.http_request = None
         title = f"{req['proto']} {req['src']} → {req['dst']}" + (f" port {req['port']}" if req.get("port") else "")
         pane = self.query_one(TracePane)
+        if self.big:
+            self.trace_in_worker(req, title, keep_step)
+            return
         try:
             t = trace(self.net, req["src"], req["dst"], req["proto"], req.get("port"))
         except QueryError as e:
@@ -176,6 +210,8 @@ class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, Htt
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.loading is not None:
+            return action == "unfocus"
         focused = self.app.focused
         typing = isinstance(focused, Input)
         if action in TRACE_KEYS:
@@ -253,7 +289,7 @@ class MainScreen(NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, Htt
 
         request = dict(self.resolve_request or {})
         pod = self.selected.name if self.selected is not None and self.selected.kind == "namespace" else None
-        if pod is not None and self.net.cluster is not None and any(f"{p.namespace}/{p.name}" == pod for p in self.net.cluster.pods):
+        if pod is not None and self.net.cluster is not None and pod in facts_of(self.net).pod_keys:
             request["pod"] = pod  # the pod selected in the tree asks
         self.app.push_screen(ResolveScreen(self.net, request), self._resolved)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from textual.worker import get_current_worker
 
 from ...edit.netpol_matrix import Change, compare, default_port, has_policies, index_of
+from ..scale import facts_of
 
 SYNC_CELLS = 10_000  # up to 100 pods a table takes well under a frame's budget of work: no worker
 
@@ -24,7 +25,7 @@ class PolicyMatrixMixin:
 
     def has_policies(self) -> bool:
         net = self._net
-        return net is not None and net.cluster is not None and has_policies(net.topology)
+        return net is not None and facts_of(net).has_policies  # asked on every key: once per network
 
     def matrix_ports(self) -> tuple[int, str]:
         return self.matrix_port or default_port(index_of(self.net))

@@ -113,6 +113,14 @@ class TracePane(VerticalScroll):
         elif not self.loaded:
             self.set_playing(False)
 
+    def pending(self, title: str, what: str) -> None:
+        """A trace being computed (in a worker): its title and ``what`` is going on, nothing to play yet."""
+        self.trace, self.exchange, self.error, self.title_line, self.marks = None, None, "", title, set()
+        self.set_playing(False)
+        self.border_subtitle = ""
+        self.update(Text.assemble((title + "\n", "bold"), (what, "grey62")))
+        self.post_message(self.Stepped(set()))
+
     def set_playing(self, playing: bool) -> None:
         self.playing = playing
         if self._timer is not None:
