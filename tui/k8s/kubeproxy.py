@@ -63,11 +63,10 @@ def family_ip(svc: Service, family: int):
     return next((ip for ip in svc.cluster_ips if ip.version == family), None)
 
 
-def _ports(svc: Service, p: ServicePort, cluster: Cluster, family: int | None = None) -> list[Endpoint]:
-    """The ready endpoints, once each, of one family (a proxier serves one family: iptables or ip6tables)."""
-    if family is None:
-        family = svc.cluster_ip.version if svc.cluster_ip is not None else 4
-    eps = sorted(((str(e), e) for e in cluster.endpoints_for(svc, p) if e.ready and e.ip.version == family), key=_FIRST)
+def _ready(endpoints, family: int) -> list[Endpoint]:
+    """The ready ones of ``endpoints`` of ``family``, once each, in string order (kube-proxy's; a proxier
+    serves one family: iptables or ip6tables)."""
+    eps = sorted(((str(e), e) for e in endpoints if e.ready and e.ip.version == family), key=_FIRST)
     seen, out = set(), []
     for text, e in eps:
         if text not in seen:
@@ -115,13 +114,25 @@ class PortPlan:
     port: ServicePort
     name: str  # the ServicePortName string, ns/svc:port
     proto: str  # lower case
-    cluster_endpoints: tuple[Endpoint, ...]  # for Cluster policy (empty when no policy uses them)
+    listed: tuple[Endpoint, ...]  # the port's endpoints as the slices list them (see cluster_endpoints), or ()
     local_endpoints: tuple[Endpoint, ...]  # on this node, for Local policy (empty when no policy uses them)
     has_endpoints: bool  # ready endpoints anywhere in the cluster
     internal_local: bool  # internalTrafficPolicy: Local
     external_local: bool  # externalTrafficPolicy: Local, on a Service reachable from outside
     load_balancer_ip: IPAddress | None  # status.loadBalancer.ingress[0].ip of a LoadBalancer Service
     affinity: int | None  # ClientIP affinity timeout in seconds; None without affinity
+    family: int = 4
+
+    @functools.cached_property
+    def cluster_endpoints(self) -> tuple[Endpoint, ...]:
+        """The ready endpoints of the family, once each, in string order, for Cluster policy (empty when no
+        policy uses them): sorted when first asked, as most plans of a big cluster are never walked."""
+        return tuple(_ready(self.listed, self.family))
+
+    @property
+    def has_cluster_endpoints(self) -> bool:
+        """Whether :attr:`cluster_endpoints` is not empty, without sorting them."""
+        return self.has_endpoints and bool(self.listed)
 
     @property
     def node_port(self) -> int | None:
@@ -162,7 +173,8 @@ def _plan_bases(cluster: Cluster, family: int) -> list[tuple[PortPlan, dict | No
         lb = svc.load_balancer_ip if svc.type == "LoadBalancer" and svc.load_balancer_ip is not None \
             and svc.load_balancer_ip.version == family else None
         for p in svc.ports:
-            ready = _ports(svc, p, cluster, family)
+            listed = tuple(cluster.endpoints_for(svc, p))
+            has_endpoints = any(e.ready and e.ip.version == family for e in listed)
             internal_local = spec.get("internalTrafficPolicy") == "Local"
             accessible = bool(p.node_port and svc.type in ("NodePort", "LoadBalancer")) or lb is not None
             external_local = svc.external_traffic_policy == "Local" and svc.type in ("NodePort", "LoadBalancer")
@@ -171,15 +183,15 @@ def _plan_bases(cluster: Cluster, family: int) -> list[tuple[PortPlan, dict | No
             by_node: dict | None = None
             if uses_local:
                 by_node = {}
-                for e in ready:
+                for e in _ready(listed, family):
                     by_node.setdefault(e.node, []).append(e)
                 by_node = {n: tuple(eps) for n, eps in by_node.items()}
             bases.append((PortPlan(
                 svc=svc, port=p, name=svc.port_name(p), proto=p.protocol.lower(),
-                cluster_endpoints=tuple(ready) if uses_cluster else (),
+                listed=listed if uses_cluster else (),
                 local_endpoints=(),
-                has_endpoints=bool(ready), internal_local=internal_local, external_local=external_local,
-                load_balancer_ip=lb, affinity=affinity_seconds(cluster, svc),
+                has_endpoints=has_endpoints, internal_local=internal_local, external_local=external_local,
+                load_balancer_ip=lb, affinity=affinity_seconds(cluster, svc), family=family,
             ), by_node))
     cluster.memo[key] = bases
     return bases
@@ -427,7 +439,7 @@ def _lazy_fragment(plan: PortPlan, cidr, convert) -> tuple | None:
         entries.append(svl if plan.internal_local else svc_name)
     if plan.externally_accessible:
         entries.append(ext)
-    if plan.cluster_endpoints:
+    if plan.has_cluster_endpoints:
         entries.append(svc_name)
     if plan.local_endpoints:
         entries.append(svl)

@@ -185,7 +185,8 @@ class Network:
         if self._zone is None:
             from ..dns.zone import build  # only what asks a name pays for the DNS
 
-            self._zone = build(self.cluster.topology, self.cluster)
+            with paused_gc():  # (a big cluster's zone: a million long-lived objects, no cyclic garbage)
+                self._zone = build(self.cluster.topology, self.cluster)
         return self._zone
 
     @property

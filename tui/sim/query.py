@@ -22,6 +22,22 @@ class QueryError(ValueError):
     """A question that cannot be answered as asked (an unknown name, a bad address)."""
 
 
+class UnknownName(QueryError):
+    """No host, container or namespace of that name. The "did you mean" is worked out when the message is
+    read: a caller that goes on to try the name as something else (a DNS name) never pays for it."""
+
+    def __init__(self, name: str, names) -> None:
+        super().__init__(name)
+        self._names = names
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            name = self.args[0]
+            self._text = f'no host, container or namespace "{name}"{_suggest(name, self._names)}'
+        return self._text
+
+
 def _suggest(word: str, names) -> str:
     names = list(names)
     if len(names) > 2000:  # (a big cluster's pods): only names near in length and sharing a first letter can be close
@@ -44,7 +60,7 @@ def namespace(net: Network, name: str) -> NetNS:
     try:
         ip = ipaddress.ip_address(name)
     except ValueError:
-        raise QueryError(f'no host, container or namespace "{name}"{_suggest(name, net.namespaces)}') from None
+        raise UnknownName(name, net.namespaces) from None
     owners = net.owners(ip)
     if not owners:
         raise QueryError(f"no host, container or namespace has the address {ip}")
