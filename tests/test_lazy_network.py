@@ -48,13 +48,13 @@ def _ns_view(ns):
     return ns.kind, ns.host, devs, routes, [r.text for r in ns.netfilter.rules()], ns.forwarding
 
 
-def _generated(tmp_path, cni: str) -> list[str]:
+def _generated(tmp_path, cni: str, services: int = 5) -> list[str]:
     """A generated dump (Node objects only: every node implicit) under a cluster section with ``cni``."""
     from tui.k8s.generate import Params, write
 
     dump = tmp_path / "dump.json"
     with open(dump, "w") as out:
-        write(Params(nodes=4, pods_per_node=5, services=5, seed=1), out)
+        write(Params(nodes=4, pods_per_node=5, services=services, seed=1), out)
     extra = "  ipipMode: Always\n" if cni == "calico-ipip" else ""
     cfg = tmp_path / "cluster.yaml"
     cfg.write_text("apiVersion: kubenet/v1\nkind: Topology\nmetadata: {name: gen}\ncluster:\n  podCIDR: 10.244.0.0/16\n"
@@ -143,20 +143,31 @@ def test_a_nodes_kube_proxy_chains_are_kube_proxys_whole_table(name, tmp_path):
 
 
 def test_kube_proxy_rules_made_from_a_template_are_the_parsed_rules(tmp_path):
-    """kube-proxy's cluster-IP rules are made from a first one's parse: field by field what parse_rule gives."""
+    """kube-proxy's cluster-IP, NodePort and no-endpoints rules are made from a first one's parse: field by
+    field what parse_rule gives, and nothing more."""
     from dataclasses import replace as evolve
 
     from tui.k8s import datapath
-    from tui.k8s.kubeproxy import nat_rules
+    from tui.k8s.kubeproxy import filter_rules, nat_rules
     from tui.load.iptables import parse_rule
 
-    net = compile_topology(load(_generated(tmp_path, "bridge")).topology)
+    lonely = tmp_path / "lonely.yaml"  # Services whose selectors match no pod: REJECTed in the filter table
+    lonely.write_text("".join(f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: lonely-{i}, namespace: default}}\n"
+                              f"spec: {{selector: {{app: nobody}}, ports: [{{port: {80 + i}, protocol: {proto}}}]}}\n"
+                              for i, proto in enumerate(("TCP", "TCP", "UDP"))))
+    net = compile_topology(load(_generated(tmp_path, "bridge", services=40) + [str(lonely)]).topology)
     node = next(iter(net.cluster.nodes))
-    lines = [x for x in nat_rules(net.cluster, node, 4)[1] if datapath._CLUSTER_IP.match(x) or datapath._NODE_PORT.match(x)]
-    assert len(lines) > 5 and any(datapath._NODE_PORT.match(x) for x in lines)
+    nat = [x for x in nat_rules(net.cluster, node, 4)[1] if datapath._CLUSTER_IP.match(x) or datapath._NODE_PORT.match(x)]
+    assert len(nat) > 5 and any(datapath._NODE_PORT.match(x) for x in nat)
+    rejects = [x for x in filter_rules(net.cluster, node, 4)[1] if datapath._NO_ENDPOINTS.match(x)]
+    assert len(rejects) >= 3
     datapath._rule.cache_clear()
-    for line in lines:
-        assert datapath._rule(line, "nat", 4) == evolve(parse_rule(f"-t nat {line}"), text=line, family=4), line
+    datapath._TEMPLATES.clear()
+    for table, lines in (("nat", nat), ("filter", rejects)):
+        for line in lines:
+            made = datapath._rule(line, table, 4)
+            parsed = evolve(parse_rule(f"-t {table} {line}"), text=line, family=4)
+            assert made == parsed and vars(made) == vars(parsed), line
 
 
 def test_a_small_cluster_is_compiled_whole(monkeypatch, tmp_path):

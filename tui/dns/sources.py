@@ -21,8 +21,10 @@ CIDR by default), whatever its name; :func:`with_coredns` adds kubeadm's ``kube-
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import ipaddress
+import socket
 from dataclasses import dataclass, field, replace
 
 from ..model.topology import KubeObject, Topology
@@ -376,11 +378,43 @@ def _computed(svc_obj: KubeObject, svc, cluster, bodies, index: _PodIndex | None
     return out
 
 
+class _GrowingSet(collections.abc.Set):
+    """A set whose first members are known now and the rest made when a lookup misses (or on iteration):
+    a namespace that has a Service is found without going through 150,000 pods."""
+
+    def __init__(self, first, more) -> None:
+        self._items = set(first)
+        self._more = more
+
+    def _grow(self) -> None:
+        if self._more is not None:
+            more, self._more = self._more, None
+            self._items.update(more())
+
+    def __contains__(self, item) -> bool:
+        if item in self._items:
+            return True
+        self._grow()
+        return item in self._items
+
+    def __iter__(self):
+        self._grow()
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        self._grow()
+        return len(self._items)
+
+
 def collect(topology: Topology, cluster) -> Sources:
     """Services, ready endpoint slices, pods and namespaces as CoreDNS's informers hold them."""
-    objs = list(topology.objects)
+    by_kind: dict[str, list[KubeObject]] = {"Service": [], "EndpointSlice": [], "Endpoints": []}
+    for o in topology.objects:
+        found = by_kind.get(o.kind)
+        if found is not None:
+            found.append(o)
     by_key = {s.key: s for s in cluster.services}
-    svc_objs = {(o.namespace or "default", o.name): o for o in objs if o.kind == "Service"}
+    svc_objs = {(o.namespace or "default", o.name): o for o in by_kind["Service"]}
     services: dict[tuple[str, str], Service] = {}
     for s in cluster.services:
         o = svc_objs.get((s.namespace, s.name))
@@ -398,13 +432,12 @@ def collect(topology: Topology, cluster) -> Sources:
             ips = _given_ips(spec) or tuple(str(ip) for ip in _ordered(s, spec)) or ("",)
         services[(s.namespace, s.name)] = Service(s.namespace, s.name, s.type, ips, ports or NO_PORTS, _str(spec.get("externalName")))
     given: dict[str, list[Slice]] = {}
-    for o in objs:
-        if o.kind == "EndpointSlice" and (sl := _slice_from_object(o)) is not None:
+    for o in by_kind["EndpointSlice"]:
+        if (sl := _slice_from_object(o)) is not None:
             given.setdefault(sl.index, []).append(sl)
     mirrored: dict[str, list[Slice]] = {}
-    for o in objs:
-        if o.kind == "Endpoints":
-            mirrored.setdefault(f"{o.name}.{o.namespace or 'default'}", []).extend(_mirrored(o))
+    for o in by_kind["Endpoints"]:
+        mirrored.setdefault(f"{o.name}.{o.namespace or 'default'}", []).extend(_mirrored(o))
     slices: list[Slice] = []
     for index in sorted(given):
         slices += sorted(given[index], key=lambda s: s.name)
@@ -425,8 +458,9 @@ def collect(topology: Topology, cluster) -> Sources:
             tail.append(Slice("kubernetes", "default", "kubernetes", (Port("https", eps[0].port, "TCP"),),
                               tuple(Address(str(e.ip), node=e.node or "") for e in eps)))
     pods = _LazyList(functools.partial(_pod_refs, cluster))  # (a big cluster's: made when a pod record is asked for)
-    namespaces = set(getattr(cluster, "namespaces", {}) or ())
-    namespaces |= {s.namespace for s in cluster.services} | {p.namespace for p in cluster.pods}
+    # (the pods' namespaces, and their names, are gone through when a lookup needs them)
+    namespaces = _GrowingSet(set(getattr(cluster, "namespaces", {}) or ()) | {s.namespace for s in cluster.services},
+                             lambda: {p.namespace for p in cluster.pods})
     dns_ip = topology.cluster.dns_cluster_ip
     dns_svc = next((sv for sv in services.values() if str(dns_ip) in sv.cluster_ips), None)
     slice_list = SliceList(slices, pending, tail)
@@ -437,7 +471,7 @@ def collect(topology: Topology, cluster) -> Sources:
             selectors.setdefault(ns, []).append((f"{name}.{ns}", sel))
     slice_list.finder = functools.partial(controller.selecting, selectors)
     return Sources(services, slice_list, pods, namespaces, dns_svc,
-                   pod_names={(p.namespace, p.name) for p in cluster.pods})
+                   pod_names=_GrowingSet((), lambda: {(p.namespace, p.name) for p in cluster.pods}))
 
 
 def _pod_refs(cluster) -> list[PodRef]:
@@ -495,6 +529,12 @@ def _given_ips(spec: dict) -> tuple[str, ...]:
 
 
 def _ip_str(text: str) -> str | None:
+    """``text`` as Python writes the address, None if it is none."""
+    try:  # (the commonest case, quickly: an IPv4 address already written as ipaddress would write it)
+        if socket.inet_ntoa(socket.inet_pton(socket.AF_INET, text)) == text:
+            return text
+    except (OSError, ValueError):
+        pass
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:

@@ -20,6 +20,7 @@ import hashlib
 import ipaddress
 import itertools
 import re
+import socket
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -52,24 +53,27 @@ def _rules(lines: list[str], table: str, family: int, memo: dict | None = None) 
 
 @functools.lru_cache(maxsize=8192)
 def _rule(line: str, table: str, family: int | None) -> Rule:
-    """One generated rule, parsed once: most are the same on every node and in every compile (frozen, so shared)."""
-    m = _CLUSTER_IP.match(line) if table == "nat" else None
-    if m is not None:  # kube-proxy's commonest line, one per Service port: made from the parse of a first one
-        template = _TEMPLATES.get((m["proto"], family))
-        if template is not None:
-            return Rule(**{**template, "comment": m["comment"], "dst": ipaddress.ip_network(m["ip"]), "dport": (int(m["port"]),) * 2,
-                           "target": m["target"], "text": line})
-        rule = replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
-        _TEMPLATES[(m["proto"], family)] = {f: getattr(rule, f) for f in _RULE_FIELDS}
-        return rule
-    m = _NODE_PORT.match(line) if table == "nat" else None
-    if m is not None:  # one per NodePort
-        template = _TEMPLATES.get(("nodeport", m["proto"], family))
-        if template is not None:
-            return Rule(**{**template, "comment": m["comment"], "dport": (int(m["port"]),) * 2, "target": m["target"], "text": line})
-        rule = replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
-        _TEMPLATES[("nodeport", m["proto"], family)] = {f: getattr(rule, f) for f in _RULE_FIELDS}
-        return rule
+    """One generated rule, parsed once: most are the same on every node and in every compile (frozen, so shared).
+
+    kube-proxy's commonest lines (one per Service port: its cluster IP, its NodePort, its REJECT when it
+    has no endpoints) are made from the parse of a first line of the same shape, with the parts that differ."""
+    for kind, shape in _SHAPES.get(table, ()):
+        m = shape.match(line)
+        if m is None:
+            continue
+        key = (kind, m["proto"], family)
+        template = _TEMPLATES.get(key)
+        if template is None:
+            rule = replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
+            _TEMPLATES[key] = {f: getattr(rule, f) for f in _RULE_FIELDS}
+            return rule
+        changes = {"comment": m["comment"], "dport": (int(m["port"]),) * 2, "text": line}
+        if kind != "reject":
+            changes["target"] = m["target"]
+        if kind != "nodeport":
+            ip = m["ip"]
+            changes["dst"] = ipaddress.IPv4Network((_inet(ip), 32)) if family == 4 else ipaddress.ip_network(ip)
+        return _clone(template, **changes)
     return replace(parse_rule(f"-t {table} {line}"), text=line, family=family)
 
 
@@ -79,7 +83,27 @@ _CLUSTER_IP = re.compile(r'-A KUBE-SERVICES -m comment --comment "(?P<comment>[a
 # -A KUBE-NODEPORTS -m comment --comment NS/SVC:PORT -m tcp -p tcp --dport N -j KUBE-EXT-...
 _NODE_PORT = re.compile(r"-A KUBE-NODEPORTS -m comment --comment (?P<comment>[a-z0-9][a-z0-9.:/-]*) -m (?P<proto>tcp|udp|sctp) "
                         r"-p (?P=proto) --dport (?P<port>[1-9][0-9]{0,4}) -j (?P<target>KUBE-EXT-[A-Z2-7]{16})\Z")
+# -A KUBE-SERVICES -m comment --comment "NS/SVC:PORT has no endpoints" -m tcp -p tcp -d IP --dport N -j REJECT ... (filter)
+_NO_ENDPOINTS = re.compile(r'-A KUBE-SERVICES -m comment --comment "(?P<comment>[a-z0-9.:/-]+ has no endpoints)" -m (?P<proto>tcp|udp|sctp) '
+                           r"-p (?P=proto) -d (?P<ip>[0-9a-f.:]+) --dport (?P<port>[1-9][0-9]{0,4}) "
+                           r"-j REJECT --reject-with icmp6?-port-unreachable\Z")
+_SHAPES = {"nat": (("cluster-ip", _CLUSTER_IP), ("nodeport", _NODE_PORT)), "filter": (("reject", _NO_ENDPOINTS),)}
 _TEMPLATES: dict = {}
+
+
+def _inet(text: str) -> int:
+    return int.from_bytes(socket.inet_aton(text), "big")
+
+
+def _clone(template: dict, **changes) -> Rule:
+    """A Rule with ``template``'s fields (every field, as one made by the parser has them) but ``changes``:
+    written into a new instance's ``__dict__``, as a frozen dataclass's ``__init__`` would leave it, ten
+    times faster than calling it (kube-proxy writes one such rule per Service port)."""
+    rule = object.__new__(Rule)
+    fields = rule.__dict__
+    fields.update(template)
+    fields.update(changes)
+    return rule
 
 
 def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Policy, ...], tuple]:

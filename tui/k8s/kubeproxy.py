@@ -169,7 +169,8 @@ def _plan_bases(cluster: Cluster, family: int) -> list[tuple[PortPlan, dict | No
         if cip is None or svc.type == "ExternalName":
             continue
         spec = _spec(cluster, svc)
-        svc = replace(svc, cluster_ip=cip)
+        if cip != svc.cluster_ip:  # (the second family of a dual-stack Service)
+            svc = replace(svc, cluster_ip=cip)
         lb = svc.load_balancer_ip if svc.type == "LoadBalancer" and svc.load_balancer_ip is not None \
             and svc.load_balancer_ip.version == family else None
         for p in svc.ports:
@@ -431,9 +432,10 @@ def _lazy_fragment(plan: PortPlan, cidr, convert) -> tuple | None:
     writing its own chains; None for a plan without endpoints."""
     if not plan.has_endpoints:
         return None
-    services, nodeports = _nat_entries(plan)
     spn, proto = plan.name, plan.proto
-    svc_name, svl, ext = svc_chain(spn, proto), svc_chain(spn, proto, "KUBE-SVL-"), svc_chain(spn, proto, "KUBE-EXT-")
+    digest = port_proto_hash(spn, proto)
+    svc_name, svl, ext = "KUBE-SVC-" + digest, "KUBE-SVL-" + digest, "KUBE-EXT-" + digest  # (svc_chain's names)
+    services, nodeports = _nat_entries(plan, svc_name, svl, ext)
     entries = []
     if plan.has_internal_endpoints:
         entries.append(svl if plan.internal_local else svc_name)
@@ -450,11 +452,10 @@ def _plan_chains(plan: PortPlan, cidr) -> tuple[tuple[str, Lines], ...]:
     return _by_chain(_nat_plan(plan, cidr)[3])
 
 
-def _nat_entries(plan: PortPlan) -> tuple[Lines, Lines]:
-    """A plan's KUBE-SERVICES and KUBE-NODEPORTS rules (as _nat_plan writes them)."""
+def _nat_entries(plan: PortPlan, svc_name: str, svl: str, ext: str) -> tuple[Lines, Lines]:
+    """A plan's KUBE-SERVICES and KUBE-NODEPORTS rules (as _nat_plan writes them), given its chains' names."""
     services, nodeports = [], []
     spn, proto, p, svc = plan.name, plan.proto, plan.port, plan.svc
-    svc_name, svl, ext = svc_chain(spn, proto), svc_chain(spn, proto, "KUBE-SVL-"), svc_chain(spn, proto, "KUBE-EXT-")
     internal_chain = svl if plan.internal_local else svc_name
     if plan.has_internal_endpoints:
         services.append(f'-A KUBE-SERVICES -m comment --comment "{spn} cluster IP" -m {proto} -p {proto} -d {svc.cluster_ip} '
