@@ -26,6 +26,7 @@ from types import SimpleNamespace
 
 from ..load.iptables import _net, _to, format_rule, parse_rule
 from ..model.topology import Bridge, Host, Interface, Namespace, Network, Policy, Route, Rule, Topology
+from ..sim.netfilter import Run
 from .cluster import Cluster, Pod, build_cluster, node_network
 from .kubeproxy import families, filter_table, nat_table_lazy, port_proto_hash
 
@@ -122,7 +123,7 @@ def _kube_proxy(cluster: Cluster, node: str) -> tuple[tuple[Rule, ...], tuple[Po
         for table, build in (("nat", nat_table_lazy), ("filter", filter_table)):
             parse = functools.partial(_parsed, table=table, family=family, memo=cluster.memo.setdefault(("rules", table, family), {}))
             if table == "nat":
-                chains, groups, own = build(cluster, node, family, parse, "parsed")
+                chains, groups, own = build(cluster, node, family, parse, "parsed", Run)
                 for entries, write in own:
                     k = next((by_entry[e] for e in entries if e in by_entry), None)  # (dual-stack: the same chains' IPv6 half)
                     if k is None:

@@ -401,41 +401,81 @@ def nat_table(cluster: Cluster, node: str, family: int = 4, convert=None, tag: s
     return _nat_assemble(list(filter(None, parts)), *memo["head"])
 
 
-def nat_table_lazy(cluster: Cluster, node: str, family: int, convert, tag: str) -> tuple[list[str], list[tuple], list[tuple]]:
-    """:func:`nat_table` with each Service port's own chains (KUBE-SVC-*, KUBE-SVL-*, KUBE-EXT-*, KUBE-SEP-*)
-    left for later: (the chains every node declares, groups of converted rules of the chains every
-    packet walks, [(entry chains, function giving ((chain, lines), ...))] per port plan). The entry chains
-    are those the walked rules jump to; the function gives them and the KUBE-SEP-* chains they jump to.
-    Same rules, same order as :func:`nat_table`; a port's chains are written only when a packet needs them."""
+def nat_table_lazy(cluster: Cluster, node: str, family: int, convert, tag: str, run) -> tuple[list[str], list[tuple], list[tuple]]:
+    """:func:`nat_table` with each Service port's rules written when first needed: (the chains every node
+    declares, groups of converted rules, [(entry chains, function giving ((chain, lines), ...))] per port
+    plan with endpoints).
+
+    The Service ports' rules in KUBE-SERVICES and KUBE-NODEPORTS come as one ``run(table, chain, count,
+    keys, make)`` each (a :class:`tui.sim.netfilter.Run`): a packet's walk writes only the rules its
+    destination can match, found by (address, protocol, port). A port's own chains (KUBE-SVC-*, KUBE-SVL-*,
+    KUBE-EXT-*, and the KUBE-SEP-* they jump to) are written by its function when a packet first jumps to
+    one of its entry chains. Same rules, same order as :func:`nat_table`."""
     memo = cluster.memo.setdefault(("nat-table-lazy", family, tag), {})
     cidr = _pod_cidr(cluster, family)
     plans, own = _node_plans(cluster, node, family)
     base = memo.get("base")
     if base is None:
         memo["head"] = convert(NAT_HEAD), convert(NAT_NODEPORTS)
-        base = memo["base"] = [_lazy_fragment(plan, cidr, convert) for plan in _base_plans(cluster, family)]
+        base = memo["base"] = [_lazy_entries(plan, cidr) for plan in _base_plans(cluster, family)]
     parts = list(base)
     for i in own:
         key = (i, plans[i].local_endpoints)
         part = memo.get(key)
         if part is None:
-            part = memo[key] = _lazy_fragment(plans[i], cidr, convert)
+            part = memo[key] = _lazy_entries(plans[i], cidr)
         parts[i] = part
-    parts = [p for p in parts if p is not None]
     head, nodeports_rule = memo["head"]
-    groups = [head, *map(_SERVICES, parts), nodeports_rule, *map(_NODEPORTS, parts)]
-    return ["KUBE-SERVICES", "KUBE-POSTROUTING", "KUBE-NODEPORTS", "KUBE-MARK-MASQ"], groups, [(p[2], p[3]) for p in parts]
+    services_keys, nodeports_keys = _run_keys(cluster, family)
+    make = functools.partial(_entry_rules, plans, frozenset(own), memo, convert)
+    groups = [head, (run("nat", "KUBE-SERVICES", len(plans), services_keys, functools.partial(make, 0)),), nodeports_rule,
+              (run("nat", "KUBE-NODEPORTS", len(plans), nodeports_keys, functools.partial(make, 1)),)]
+    return ["KUBE-SERVICES", "KUBE-POSTROUTING", "KUBE-NODEPORTS", "KUBE-MARK-MASQ"], groups, [p for p in parts if p is not None]
 
 
-def _lazy_fragment(plan: PortPlan, cidr, convert) -> tuple | None:
-    """A plan's KUBE-SERVICES and KUBE-NODEPORTS rules (converted), its entry chains, and a function
+def _run_keys(cluster: Cluster, family: int) -> tuple[dict, dict]:
+    """Which port plans' KUBE-SERVICES rules can match a packet to (address, protocol, port), and which
+    plans' KUBE-NODEPORTS rules one to (None, protocol, port): the same on every node (made once)."""
+    key = ("run-keys", family)
+    found = cluster.memo.get(key)
+    if found is None:
+        services: dict = {}
+        nodeports: dict = {}
+        for i, plan in enumerate(_base_plans(cluster, family)):
+            port = plan.port.port
+            services.setdefault((plan.svc.cluster_ip, plan.proto, port), []).append(i)
+            if plan.load_balancer_ip is not None:
+                services.setdefault((plan.load_balancer_ip, plan.proto, port), []).append(i)
+            if plan.node_port:
+                nodeports.setdefault((None, plan.proto, plan.node_port), []).append(i)
+        found = cluster.memo[key] = (services, nodeports)
+    return found
+
+
+def _entry_rules(plans: list[PortPlan], own: frozenset, memo: dict, convert, which: int, i: int) -> Lines:
+    """Plan ``i``'s KUBE-SERVICES (``which`` 0) or KUBE-NODEPORTS (1) rules on a node, converted; written once
+    for the nodes without local endpoints of that plan."""
+    plan = plans[i]
+    key = ("rules", i, plan.local_endpoints) if i in own else ("rules", i)
+    found = memo.get(key)
+    if found is None:
+        if not plan.has_endpoints:
+            found = ((), ())
+        else:
+            digest = port_proto_hash(plan.name, plan.proto)
+            services, nodeports = _nat_entries(plan, "KUBE-SVC-" + digest, "KUBE-SVL-" + digest, "KUBE-EXT-" + digest)
+            found = (convert(services), convert(nodeports))
+        memo[key] = found
+    return found[which]
+
+
+def _lazy_entries(plan: PortPlan, cidr) -> tuple | None:
+    """A plan's entry chains (those its KUBE-SERVICES and KUBE-NODEPORTS rules jump to) and a function
     writing its own chains; None for a plan without endpoints."""
     if not plan.has_endpoints:
         return None
-    spn, proto = plan.name, plan.proto
-    digest = port_proto_hash(spn, proto)
+    digest = port_proto_hash(plan.name, plan.proto)
     svc_name, svl, ext = "KUBE-SVC-" + digest, "KUBE-SVL-" + digest, "KUBE-EXT-" + digest  # (svc_chain's names)
-    services, nodeports = _nat_entries(plan, svc_name, svl, ext)
     entries = []
     if plan.has_internal_endpoints:
         entries.append(svl if plan.internal_local else svc_name)
@@ -445,7 +485,7 @@ def _lazy_fragment(plan: PortPlan, cidr, convert) -> tuple | None:
         entries.append(svc_name)
     if plan.local_endpoints:
         entries.append(svl)
-    return convert(services), convert(nodeports), tuple(dict.fromkeys(entries)), functools.partial(_plan_chains, plan, cidr)
+    return tuple(dict.fromkeys(entries)), functools.partial(_plan_chains, plan, cidr)
 
 
 def _plan_chains(plan: PortPlan, cidr) -> tuple[tuple[str, Lines], ...]:

@@ -13,6 +13,7 @@ too (:attr:`MatchContext.now`, seconds), never the clock.
 
 from __future__ import annotations
 
+import collections.abc
 import fnmatch
 import hashlib
 import ipaddress
@@ -222,8 +223,73 @@ class _Chains(dict):
         return len(self._order())
 
 
+class Run:
+    """Consecutive rules of one chain, each item's written when first needed: kube-proxy's rule or two per
+    Service port, ten thousand on a big cluster. A packet's walk reads only the items its destination can
+    match, found in ``keys``; listing the chain writes them all, in order.
+
+    ``keys`` maps (destination address, or None for any; protocol; destination port) to the items, in
+    order, whose rules match only such packets; ``make(i)`` gives item ``i``'s rules (``count`` items)."""
+
+    insert = False  # (read like a Rule's where the rules are grouped into chains)
+    target = None
+
+    def __init__(self, table: str, chain: str, count: int, keys: dict, make) -> None:
+        self.table, self.chain = table, chain
+        self._count, self._keys, self._make = count, keys, make
+        self._made: dict[int, tuple[Rule, ...]] = {}
+
+    def _rules(self, i: int) -> tuple[Rule, ...]:
+        rules = self._made.get(i)
+        if rules is None:
+            rules = self._made[i] = tuple(self._make(i))
+        return rules
+
+    def all(self) -> list[Rule]:
+        return [r for i in range(self._count) for r in self._rules(i)]
+
+    def for_packet(self, pkt: Packet) -> list[Rule]:
+        """The rules that can match ``pkt``, in order."""
+        found = self._keys.get((pkt.dst, pkt.proto, pkt.dport), ())
+        anywhere = self._keys.get((None, pkt.proto, pkt.dport), ())
+        items = sorted({*found, *anywhere}) if found and anywhere else found or anywhere
+        return [r for i in items for r in self._rules(i)]
+
+
+class _Segmented(collections.abc.Sequence):
+    """A chain with :class:`Run` among its rules: every rule when read as a sequence, only those that can
+    match a packet for its walk (:meth:`for_packet`)."""
+
+    def __init__(self, parts: list) -> None:
+        self._parts = parts  # Rule and Run
+        self._whole: list[Rule] | None = None
+
+    def _all(self) -> list[Rule]:
+        if self._whole is None:
+            self._whole = [r for p in self._parts for r in (p.all() if type(p) is Run else (p,))]
+        return self._whole
+
+    def __getitem__(self, i):
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def for_packet(self, pkt: Packet) -> list[Rule]:
+        return [r for p in self._parts for r in (p.for_packet(pkt) if type(p) is Run else (p,))]
+
+
+def _whole(rules) -> list[Rule]:
+    """``rules`` with each :class:`Run` written out."""
+    return [r for x in rules for r in (x.all() if type(x) is Run else (x,))]
+
+
 class Netfilter:
-    """One namespace's iptables rules (tables filter and nat)."""
+    """One namespace's iptables rules (tables filter and nat); among them may be :class:`Run` s of rules
+    written when first needed."""
 
     def __init__(self, rules: tuple[Rule, ...] = (), policies: tuple[Policy, ...] = (), generated: tuple = ()) -> None:
         self._generated = tuple(generated)  # ((table, chain), function giving {(table, chain): rules}): written when first walked
@@ -250,8 +316,9 @@ class Netfilter:
         asks for missing_targets, which reads the rules as given."""
         if self._chains is None:
             chains: dict[tuple[str, str], list[Rule]] = {}
+            runs = {(r.table, r.chain) for r in self._rules if type(r) is Run}
             if any(map(_INSERT, self._rules)):
-                for r in self._rules:
+                for r in _whole(self._rules) if runs else self._rules:  # (a node's own -I rules: kube-proxy's written out)
                     chain = chains.setdefault((r.table, r.chain), [])
                     chain.insert(0, r) if r.insert else chain.append(r)
             else:  # only appends: a run of one chain's rules at a time
@@ -261,12 +328,15 @@ class Netfilter:
                         chains[key] = list(run)
                     else:
                         chain.extend(run)
+                for key in runs:
+                    chains[key] = _Segmented(chains[key])
             self._chains = _Chains(chains, self._generated) if self._generated else chains
         return self._chains
 
     def missing_targets(self) -> list[Rule]:
         """Rules that jump to a chain that does not exist (iptables: "Couldn't load target")."""
-        jumps = set(map(_JUMP, self._rules)) - _BUILTIN_JUMPS
+        given = [r for r in self._rules if type(r) is not Run]  # (a Run's rules jump to chains written with them)
+        jumps = set(map(_JUMP, given)) - _BUILTIN_JUMPS
         jumps.difference_update(self._declared())  # (table, target) not declared with -N
         missing = {j for j in jumps if j[1] not in BUILTIN}  # (a built-in target in a table other than filter and nat)
         if missing:
@@ -292,8 +362,14 @@ class Netfilter:
         stack: list[tuple[str, int]] = []
         cur, i = chain, 0
         jumps = 0
+        views: dict = {}  # chain -> the rules of a segmented chain that can match pkt (pkt is not changed here)
         while True:
             rules = self.chains.get((table, cur), [])
+            if type(rules) is _Segmented:
+                view = views.get(cur)
+                if view is None:
+                    view = views[cur] = rules.for_packet(pkt)
+                rules = view
             if i >= len(rules):
                 if not stack:
                     pol = self.policy(table, chain)
