@@ -176,3 +176,48 @@ def test_a_small_cluster_is_compiled_whole(monkeypatch, tmp_path):
     assert net.namespaces.pending() == 0
     node = next(iter(net.cluster.nodes))
     assert any(n.kind == "pod" for n in net.topology.host(node).namespaces), "its topology lists the nodes whole"
+
+
+def test_a_walk_reads_only_the_service_rules_its_destination_can_match(tmp_path):
+    """KUBE-SERVICES and KUBE-NODEPORTS are walked through an index of (address, protocol, port): for every
+    Service address, port and NodePort, and for addresses and ports no Service has, the verdict and the rules
+    matched are those of the same rules walked one by one, and only the rules of the Service asked for are written."""
+    from tui.sim.netfilter import Netfilter, Run
+    from tui.sim.packet import Packet
+
+    net = compile_topology(load(_generated(tmp_path, "bridge", services=60)).topology)
+    cluster = net.cluster
+    node = sorted(cluster.nodes)[0]
+    nf = net.namespaces[node].netfilter
+    runs = [r for r in nf._rules if type(r) is Run]
+    assert {(r.table, r.chain) for r in runs} == {("nat", "KUBE-SERVICES"), ("nat", "KUBE-NODEPORTS")}
+    src = ipaddress.ip_address("10.244.9.9")
+    first = next(s for s in cluster.services if s.cluster_ip is not None and s.ports)
+    v = nf.run("nat", "PREROUTING", Packet("tcp", src, first.cluster_ip, 40000, first.ports[0].port), _ctx(net, node))
+    assert v.target == "DNAT" and sum(len(r._made) for r in runs) <= 2, "one Service port's rules written, not every one"
+
+    whole = Netfilter(tuple(nf.rules()), nf._policies)  # the same rules, every one written, walked in turn
+    node_ip = net.namespaces[node].primary_address(4)
+    packets = [Packet("udp", src, ipaddress.ip_address("10.96.255.254"), 40000, 53), Packet("icmp", src, first.cluster_ip, 1, 1)]
+    kinds = set()
+    for s in cluster.services:
+        for p in s.ports:
+            proto = p.protocol.lower()
+            for ip in filter(None, (s.cluster_ip, s.load_balancer_ip)):
+                packets += [Packet(proto, src, ip, 40000, p.port), Packet(proto, src, ip, 40000, p.port + 1)]
+            if p.node_port:
+                packets.append(Packet(proto, src, node_ip, 40000, p.node_port))
+            kinds.add(s.type)
+    assert {"ClusterIP", "NodePort", "LoadBalancer"} <= kinds and len(packets) > 100
+    for pkt in packets:
+        for hook in ("PREROUTING", "OUTPUT"):
+            lazy, eager = (x.run("nat", hook, pkt, _ctx(net, node)) for x in (nf, whole))
+            assert (lazy.target, lazy.rule and lazy.rule.text, [r.text for r in lazy.matched]) == \
+                   (eager.target, eager.rule and eager.rule.text, [r.text for r in eager.matched]), (hook, pkt)
+
+
+def _ctx(net, node):
+    from tui.sim.netfilter import MatchContext
+
+    ns = net.namespaces[node]
+    return MatchContext(None, None, "NEW", lambda ip: ip in ns.tables.addresses)
