@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..model.topology import IPAddress, KubeObject, Topology
@@ -112,7 +113,7 @@ class Cluster:
     nodes: dict[str, Node]
     pods: list[Pod]
     services: list[Service]
-    endpoints: dict[tuple[str, str], list[Endpoint]]  # (service key, port name) -> endpoints
+    endpoints: Mapping[tuple[str, str], list[Endpoint]]  # (service key, port name) -> endpoints (an Endpoints, or a dict)
     pod_cidrs: dict = field(default_factory=dict)  # node -> its pod CIDR
     pod_cidrs6: dict = field(default_factory=dict)  # node -> its IPv6 pod CIDR (dual-stack)
     namespaces: dict = field(default_factory=dict)  # name -> labels (with kubernetes.io/metadata.name, as the API server sets it)
@@ -328,11 +329,76 @@ def _hashable(v) -> bool:
     return True
 
 
-def _computed(services: list[Service], pods: list[Pod]) -> dict[tuple[str, str], list[Endpoint]]:
-    """The endpoints controller: ready pods matching the selector, target ports resolved per pod."""
-    out: dict[tuple[str, str], list[Endpoint]] = {}
-    by_namespace: dict[str, list[Pod]] = {}  # the pods with an address, in order, by namespace
-    by_label: dict[tuple, list[Pod]] = {}  # ... and by (namespace, label, value)
+class Endpoints(Mapping):
+    """(Service key, port name) -> the port's endpoints: from the EndpointSlices given for the Service, else
+    from its Endpoints object, else as the endpoints controller makes them (ready pods matching the selector,
+    target ports resolved per pod); the API server's own for default/kubernetes.
+
+    Each Service's are worked out when first asked for: checking a 150,000-pod dump needs none of them, a
+    trace the few it meets (kube-proxy's rules ask for all of them, once)."""
+
+    def __init__(self, services: list[Service], pods: list[Pod], given: dict, from_endpoints: dict, api: dict) -> None:
+        self._services, self._pods = services, pods
+        self._given = {k[0] for k in given}, given
+        self._listed = {k[0] for k in from_endpoints}, from_endpoints
+        self._api = api
+        self._by_key: dict[str, list[Service]] | None = None
+        self._index: tuple[dict, dict] | None = None
+        self._done: dict[tuple[str, str], list[Endpoint]] = {}
+
+    def _keys(self) -> list[tuple[str, str]]:
+        return list(dict.fromkeys([*((s.key, sp.name) for s in self._services for sp in s.ports), *self._api]))
+
+    def _fill(self, key: str) -> None:
+        """Every port of the Services with ``key`` (the last of a name wins, as a dict written in turn leaves it)."""
+        if self._by_key is None:
+            self._by_key = {}
+            for s in self._services:
+                self._by_key.setdefault(s.key, []).append(s)
+        services = self._by_key.get(key, [])
+        if key in self._given[0]:
+            own = self._given[1]
+        elif key in self._listed[0]:
+            own = self._listed[1]
+        else:
+            if self._index is None:
+                self._index = _pod_index(self._pods)
+            own = _computed(services, self._index)
+        for s in services:
+            for sp in s.ports:
+                self._done[(key, sp.name)] = own.get((key, sp.name), [])
+        for k, eps in self._api.items():
+            if k[0] == key:
+                self._done[k] = eps
+        self._done.setdefault((key, None), [])  # (marks the Service done)
+
+    def __getitem__(self, k: tuple[str, str]) -> list[Endpoint]:
+        if (k[0], None) not in self._done:
+            self._fill(k[0])
+        if k[1] is None:
+            raise KeyError(k)
+        return self._done[k]
+
+    def get(self, k, default=None):
+        try:
+            return self[k]
+        except KeyError:
+            return default
+
+    def __contains__(self, k) -> bool:
+        return self.get(k) is not None
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+
+def _pod_index(pods: list[Pod]) -> tuple[dict, dict]:
+    """The pods with an address, in order, by namespace and by (namespace, label, value)."""
+    by_namespace: dict[str, list[Pod]] = {}
+    by_label: dict[tuple, list[Pod]] = {}
     for p in pods:
         if p.ip is None:
             continue
@@ -340,6 +406,13 @@ def _computed(services: list[Service], pods: list[Pod]) -> dict[tuple[str, str],
         for k, v in p.labels.items():
             if type(v) is str or _hashable(v):
                 by_label.setdefault((p.namespace, k, v), []).append(p)
+    return by_namespace, by_label
+
+
+def _computed(services: list[Service], index: tuple[dict, dict]) -> dict[tuple[str, str], list[Endpoint]]:
+    """The endpoints controller: ready pods matching the selector, target ports resolved per pod."""
+    out: dict[tuple[str, str], list[Endpoint]] = {}
+    by_namespace, by_label = index
     for s in services:
         if not s.selector:
             continue
@@ -511,20 +584,7 @@ def build_cluster(topo: Topology) -> Cluster:
     cidrs6 = _node_cidrs(nodes, pods, cfg.pod_cidr2, cfg.node_cidr_mask_size6, 6) if cfg.pod_cidr2 is not None else {}
     pods = _place(pods, nodes, cidrs, cidrs6)
     services, api_endpoints = _allocate(topo, [_service(o) for o in objs if o.kind == "Service"], nodes)
-    given = _slices(objs)
-    from_endpoints = _endpoints_objects(objs)
-    computed = _computed(services, pods)
-    endpoints: dict[tuple[str, str], list[Endpoint]] = {}
-    for s in services:
-        for sp in s.ports:
-            k = (s.key, sp.name)
-            if any(key[0] == s.key for key in given):
-                endpoints[k] = given.get(k, [])
-            elif any(key[0] == s.key for key in from_endpoints):
-                endpoints[k] = from_endpoints.get(k, [])
-            else:
-                endpoints[k] = computed.get(k, [])
-    endpoints.update(api_endpoints)
+    endpoints = Endpoints(services, pods, _slices(objs), _endpoints_objects(objs), api_endpoints)
     cluster = Cluster(topo, nodes, pods, services, endpoints, cidrs, cidrs6, _namespaces(objs, pods, services))
     bodies: dict = {}  # (namespace, name) -> the pod's object body, written or made by a controller (the first of a name)
     for o in pod_objects:

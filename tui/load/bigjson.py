@@ -144,7 +144,7 @@ class _Stream:
             return False
         data = self.fh.read(self.CHUNK)
         self.eof = not data
-        self.text += self.decoder.decode(data, final=self.eof)
+        self.text = self.text + self.decoder.decode(data, final=self.eof) if self.text else self.decoder.decode(data, final=self.eof)
         return True
 
     def ws(self, i: int) -> int:
@@ -160,15 +160,20 @@ class _Stream:
         return self.text[i:i + 1]
 
     def decode(self, i: int):
-        """The JSON value at ``i`` and where it ends (reading on while the text ends inside it)."""
+        """The JSON value at ``i``: (value, where it starts, where it ends), reading on while the text ends
+        inside it. Before reading on, the text before ``i`` is let go of: hence the start, as it is now."""
         while True:
             if not self.eof and len(self.text) - i < (1 << 20):
+                i -= self.let_go(i)
                 self.more()
             try:
-                return _DECODER.raw_decode(self.text, i)
+                value, end = _DECODER.raw_decode(self.text, i)
+                return value, i, end
             except json.JSONDecodeError:
-                if not self.more():
-                    raise
+                if self.eof:
+                    raise  # (its position is in the text as it is)
+                i -= self.let_go(i)
+                self.more()
 
     def at(self, i: int) -> tuple[int, int]:
         """Line and column of ``i``, at or after the last place asked (counting only the text between)."""
@@ -180,8 +185,9 @@ class _Stream:
         return self.line, self.base + i - self.nl
 
     def let_go(self, i: int) -> int:
-        """Forget the text before ``i`` (read and done with); the shift of every index."""
-        if self.fh is None or i < self.CHUNK // 2:  # (a text at hand is kept whole: cutting it copies it)
+        """Forget the text before ``i`` (read and done with); the shift of every index. Done only before
+        reading on (what is kept, copied, is then the rest of one value); a text at hand is kept whole."""
+        if self.fh is None or i == 0:
             return 0
         self.at(i)
         self.base += i
@@ -252,7 +258,7 @@ def _top(s: _Stream, items):
     if s.char(i) == "}":
         return fields, False
     while True:
-        key, i = s.decode(i)
+        key, _, i = s.decode(i)
         if not isinstance(key, str):
             return None
         i = s.ws(i)
@@ -263,7 +269,7 @@ def _top(s: _Stream, items):
             found = True
             i = items(i)
         else:
-            fields[key], i = s.decode(i)
+            fields[key], _, i = s.decode(i)
         i = s.ws(i)
         c = s.char(i)
         if c == "}":
@@ -293,9 +299,7 @@ class _Reader:
             return i + 1
         k = 0
         while True:
-            i -= s.let_go(i)
-            start = i
-            value, i = s.decode(i)
+            value, start, i = s.decode(i)
             self.item(value, k, start, i)
             k += 1
             i = s.ws(i)
