@@ -351,19 +351,13 @@ class Endpoints(Mapping):
 
     def _fill(self, key: str) -> None:
         """Every port of the Services with ``key`` (the last of a name wins, as a dict written in turn leaves it)."""
-        if self._by_key is None:
-            self._by_key = {}
-            for s in self._services:
-                self._by_key.setdefault(s.key, []).append(s)
-        services = self._by_key.get(key, [])
+        services = self._services_of(key)
         if key in self._given[0]:
             own = self._given[1]
         elif key in self._listed[0]:
             own = self._listed[1]
         else:
-            if self._index is None:
-                self._index = _pod_index(self._pods)
-            own = _computed(services, self._index)
+            own = _computed(services, self._pod_index())
         for s in services:
             for sp in s.ports:
                 self._done[(key, sp.name)] = own.get((key, sp.name), [])
@@ -371,6 +365,34 @@ class Endpoints(Mapping):
             if k[0] == key:
                 self._done[k] = eps
         self._done.setdefault((key, None), [])  # (marks the Service done)
+
+    def has_ready(self, svc: Service, port: ServicePort, family: int) -> bool:
+        """Whether a port of the Service ``svc.key`` has a ready endpoint of ``family``: from the selected pods,
+        without making the endpoints, for a Service whose endpoints the controller makes."""
+        key = svc.key
+        if (key, None) in self._done or key in self._given[0] or key in self._listed[0] or any(k[0] == key for k in self._api):
+            return any(e.ready and e.ip.version == family for e in self.get((key, port.name), ()))
+        found = self._services_of(key)
+        if len(found) != 1 or not found[0].selector:
+            return any(e.ready and e.ip.version == family for e in self.get((key, port.name), ()))
+        tp = port.target_port
+        for p in _members(found[0], self._pod_index()):
+            if p.ready and (p.ip if family == 4 else p.ip6) is not None and (
+                    not isinstance(tp, str) or any(c.name == tp and c.protocol == port.protocol for c in p.ports)):
+                return True
+        return False
+
+    def _services_of(self, key: str) -> list[Service]:
+        if self._by_key is None:
+            self._by_key = {}
+            for s in self._services:
+                self._by_key.setdefault(s.key, []).append(s)
+        return self._by_key.get(key, [])
+
+    def _pod_index(self) -> tuple[dict, dict]:
+        if self._index is None:  # (only the labels some selector names)
+            self._index = _pod_index(self._pods, {k for s in self._services if s.selector for k in s.selector})
+        return self._index
 
     def __getitem__(self, k: tuple[str, str]) -> list[Endpoint]:
         if (k[0], None) not in self._done:
@@ -395,37 +417,40 @@ class Endpoints(Mapping):
         return len(self._keys())
 
 
-def _pod_index(pods: list[Pod]) -> tuple[dict, dict]:
-    """The pods with an address, in order, by namespace and by (namespace, label, value)."""
-    by_namespace: dict[str, list[Pod]] = {}
-    by_label: dict[tuple, list[Pod]] = {}
+def _pod_index(pods: list[Pod], keys=None) -> tuple[dict, dict]:
+    """The pods with an address, in order, by namespace and by (namespace, label, value), for the labels
+    named in ``keys`` (None: all)."""
+    # The pods sharing one labels mapping (those of one owner, in a big dump) are indexed together: a list
+    # holds them in order, group after group (a group is in the order its first pod comes).
+    groups: dict[tuple, tuple[dict, list[Pod]]] = {}
     for p in pods:
         if p.ip is None:
             continue
-        by_namespace.setdefault(p.namespace, []).append(p)
-        for k, v in p.labels.items():
-            if type(v) is str or _hashable(v):
-                by_label.setdefault((p.namespace, k, v), []).append(p)
+        group = groups.get((id(p.labels), p.namespace))
+        if group is None:
+            group = groups[(id(p.labels), p.namespace)] = (p.labels, [])
+        group[1].append(p)
+    by_namespace: dict[str, list[Pod]] = {}
+    by_label: dict[tuple, list[Pod]] = {}
+    for (_, ns), (labels, members) in groups.items():
+        by_namespace.setdefault(ns, []).extend(members)
+        for k, v in labels.items():
+            if (keys is None or k in keys) and (type(v) is str or _hashable(v)):
+                by_label.setdefault((ns, k, v), []).extend(members)
     return by_namespace, by_label
 
 
 def _computed(services: list[Service], index: tuple[dict, dict]) -> dict[tuple[str, str], list[Endpoint]]:
     """The endpoints controller: ready pods matching the selector, target ports resolved per pod."""
     out: dict[tuple[str, str], list[Endpoint]] = {}
-    by_namespace, by_label = index
     for s in services:
         if not s.selector:
             continue
-        if all(v is not None and _hashable(v) for v in s.selector.values()):
-            # equality on every key: only the pods holding the rarest of the selector's labels can match
-            candidates = min((by_label.get((s.namespace, k, v), []) for k, v in s.selector.items()), key=len)
-        else:  # a value that may match a missing label (None) or no index key: every pod of the namespace
-            candidates = by_namespace.get(s.namespace, [])
-        members = [p for p in candidates if all(p.labels.get(k) == v for k, v in s.selector.items())]
+        members = list(_members(s, index))
         for sp in s.ports:
             eps = out.setdefault((s.key, sp.name), [])
+            tp = sp.target_port
             for p in members:
-                tp = sp.target_port
                 if isinstance(tp, str):
                     named = next((c for c in p.ports if c.name == tp and c.protocol == sp.protocol), None)
                     if named is None:
@@ -433,9 +458,36 @@ def _computed(services: list[Service], index: tuple[dict, dict]) -> dict[tuple[s
                     port = named.port
                 else:
                     port = tp or sp.port
-                for ip in p.ips:
-                    eps.append(Endpoint(ip, port, p.ready, p.node))
+                eps.append(_endpoint(p.ip, port, p.ready, p.node))
+                if p.ip6 is not None:
+                    eps.append(_endpoint(p.ip6, port, p.ready, p.node))
     return out
+
+
+def _members(s: Service, index: tuple[dict, dict]):
+    """The pods with an address that a Service's selector (not empty) selects, in order (an iterable)."""
+    by_namespace, by_label = index
+    selector = list(s.selector.items())
+    if all(v is not None and _hashable(v) for _, v in selector):
+        # equality on every key: only the pods holding the rarest of the selector's labels can match
+        candidates = min((by_label.get((s.namespace, k, v), []) for k, v in selector), key=len)
+        if len(selector) == 1:  # (the commonest: the index matched the one label already)
+            return candidates
+    else:  # a value that may match a missing label (None) or no index key: every pod of the namespace
+        candidates = by_namespace.get(s.namespace, [])
+    return (p for p in candidates if all(p.labels.get(k) == v for k, v in selector))
+
+
+def _endpoint(ip, port: int, ready: bool, node: str | None) -> Endpoint:
+    """``Endpoint(ip, port, ready, node)`` without a frozen dataclass's ``__init__`` (its fields set one
+    by one): the endpoints controller makes one per pod and port, 170,000 on a big cluster."""
+    e = _new(Endpoint)
+    d = e.__dict__
+    d["ip"], d["port"], d["ready"], d["node"] = ip, port, ready, node
+    return e
+
+
+_new = object.__new__
 
 
 def node_network(nodes: list[Node]) -> ipaddress.IPv4Network:

@@ -114,7 +114,7 @@ class PortPlan:
     port: ServicePort
     name: str  # the ServicePortName string, ns/svc:port
     proto: str  # lower case
-    listed: tuple[Endpoint, ...]  # the port's endpoints as the slices list them (see cluster_endpoints), or ()
+    listed: object  # the port's endpoints as listed (see cluster_endpoints), or a function giving them; () if no policy uses them
     local_endpoints: tuple[Endpoint, ...]  # on this node, for Local policy (empty when no policy uses them)
     has_endpoints: bool  # ready endpoints anywhere in the cluster
     internal_local: bool  # internalTrafficPolicy: Local
@@ -127,7 +127,8 @@ class PortPlan:
     def cluster_endpoints(self) -> tuple[Endpoint, ...]:
         """The ready endpoints of the family, once each, in string order, for Cluster policy (empty when no
         policy uses them): sorted when first asked, as most plans of a big cluster are never walked."""
-        return tuple(_ready(self.listed, self.family))
+        listed = self.listed() if callable(self.listed) else self.listed
+        return tuple(_ready(listed, self.family))
 
     @property
     def has_cluster_endpoints(self) -> bool:
@@ -164,6 +165,7 @@ def _plan_bases(cluster: Cluster, family: int) -> list[tuple[PortPlan, dict | No
     if bases is not None:
         return bases
     bases = []
+    has_ready = getattr(cluster.endpoints, "has_ready", None)
     for svc in sorted(cluster.services, key=lambda s: s.key):
         cip = family_ip(svc, family)
         if cip is None or svc.type == "ExternalName":
@@ -174,8 +176,12 @@ def _plan_bases(cluster: Cluster, family: int) -> list[tuple[PortPlan, dict | No
         lb = svc.load_balancer_ip if svc.type == "LoadBalancer" and svc.load_balancer_ip is not None \
             and svc.load_balancer_ip.version == family else None
         for p in svc.ports:
-            listed = tuple(cluster.endpoints_for(svc, p))
-            has_endpoints = any(e.ready and e.ip.version == family for e in listed)
+            if has_ready is not None:  # (whether it has endpoints, without making them: read when its chains are written)
+                listed = functools.partial(cluster.endpoints_for, svc, p)
+                has_endpoints = has_ready(svc, p, family)
+            else:
+                listed = tuple(cluster.endpoints_for(svc, p))
+                has_endpoints = any(e.ready and e.ip.version == family for e in listed)
             internal_local = spec.get("internalTrafficPolicy") == "Local"
             accessible = bool(p.node_port and svc.type in ("NodePort", "LoadBalancer")) or lb is not None
             external_local = svc.external_traffic_policy == "Local" and svc.type in ("NodePort", "LoadBalancer")
@@ -184,7 +190,7 @@ def _plan_bases(cluster: Cluster, family: int) -> list[tuple[PortPlan, dict | No
             by_node: dict | None = None
             if uses_local:
                 by_node = {}
-                for e in _ready(listed, family):
+                for e in _ready(listed() if callable(listed) else listed, family):
                     by_node.setdefault(e.node, []).append(e)
                 by_node = {n: tuple(eps) for n, eps in by_node.items()}
             bases.append((PortPlan(
