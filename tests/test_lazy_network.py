@@ -241,3 +241,46 @@ def test_a_services_endpoints_are_worked_out_when_first_asked_for(tmp_path):
     expected.update(eps._api)
     assert dict(eps.items()) == expected and list(eps) == list(expected)
     assert eps.get(("nowhere/none", "")) is None and ("nowhere/none", "") not in eps
+
+
+def test_whether_a_port_has_a_ready_endpoint_is_answered_without_making_them(tmp_path):
+    """kube-proxy asks every Service port whether it has a ready endpoint: the answer from the selected pods
+    (named target ports resolved, pods not ready left out) is the answer the endpoints give."""
+    extra = tmp_path / "edge.yaml"
+    extra.write_text("""
+apiVersion: v1
+kind: Namespace
+metadata: {name: edge}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: named, namespace: edge, labels: {app: edge}}
+spec: {nodeName: node-0001, containers: [{name: c, ports: [{name: web, containerPort: 8080}]}]}
+status: {podIP: 10.128.200.2, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sleepy, namespace: edge, labels: {app: sleepy}}
+spec: {nodeName: node-0001, containers: [{name: c, ports: [{name: web, containerPort: 8080}]}]}
+status: {podIP: 10.128.200.3, conditions: [{type: Ready, status: "False"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: edge, namespace: edge}
+spec: {selector: {app: edge}, ports: [{name: web, port: 80, targetPort: web}, {name: api, port: 81, targetPort: api},
+       {name: udp, port: 82, targetPort: web, protocol: UDP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sleepy, namespace: edge}
+spec: {selector: {app: sleepy}, ports: [{port: 80}]}
+""")
+    cluster = build_cluster(load(_generated(tmp_path, "bridge", services=30) + [str(extra)]).topology)
+    fresh = build_cluster(load(_generated(tmp_path, "bridge", services=30) + [str(extra)]).topology)
+    asked = {(s.key, p.name): fresh.endpoints.has_ready(s, p, 4) for s in cluster.services for p in s.ports}
+    truth = {(s.key, p.name): any(e.ready and e.ip.version == 4 for e in cluster.endpoints_for(s, p))
+             for s in cluster.services for p in s.ports}
+    assert asked == truth
+    assert (asked[("edge/edge", "web")], asked[("edge/edge", "api")], asked[("edge/edge", "udp")], asked[("edge/sleepy", "")]) \
+        == (True, False, False, False)
+    assert fresh.endpoints._done == {} or all(k[0] == "default/kubernetes" for k in fresh.endpoints._done)
