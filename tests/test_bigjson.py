@@ -116,3 +116,13 @@ def test_json_that_is_not_a_list_is_read_the_ordinary_way(monkeypatch, tmp_path)
     monkeypatch.setattr(bigjson, "FAST_BYTES", 1)
     [o] = load([str(f)]).topology.objects
     assert (o.kind, o.name, o.namespace) == ("Pod", "p", "default")
+
+
+def test_a_pod_object_made_without_init_is_the_dataclass_made_with_it():
+    from tui.load.bigjson import _pod_object
+    from tui.load.errors import Mark
+    from tui.model.topology import KubeObject
+
+    args = ("web-1", "shop", {"kind": "Pod"}, Mark("f.json", 3, 5), {"spec": Mark("f.json", 4, 7)})
+    fast, slow = _pod_object(*args), KubeObject("v1", "Pod", *args)
+    assert fast == slow and vars(fast) == vars(slow) and hash(fast) == hash(slow)

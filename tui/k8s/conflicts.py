@@ -29,8 +29,11 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
             out.append((o, "metadata.namespace", f'namespace "{o.namespace}" not found{did_you_mean(o.namespace, declared)}: the objects '
                                                  f'declare Namespaces ({", ".join(sorted(declared))}) but not this one, and the API '
                                                  "server refuses objects in a namespace that does not exist"))
+        kind = o.kind
+        if kind not in ("Service", "Node", "Pod"):
+            continue
         spec, status = o.body.get("spec") or {}, o.body.get("status") or {}
-        if o.kind == "Service":
+        if kind == "Service":
             cip = spec.get("clusterIP")
             ip = _ip(cip) if cip not in (None, "None", "") else None
             if cip not in (None, "None", "") and ip is None:
@@ -57,7 +60,7 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
                     if key in node_ports:
                         out.append((o, f"spec.ports[{i}].nodePort", f"provided port {np} is already allocated (to Service {node_ports[key]})"))
                     node_ports.setdefault(key, f"{o.namespace}/{o.name}")
-        elif o.kind == "Node" and spec.get("podCIDR"):
+        elif kind == "Node" and spec.get("podCIDR"):
             try:
                 net = ipaddress.ip_network(spec["podCIDR"], strict=False)
             except ValueError:
@@ -70,14 +73,15 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
                     if net.overlaps(other):
                         out.append((o, "spec.podCIDR", f"{net} overlaps node {name}'s {other}"))
                 cidrs.append((net, o.name))
-        elif o.kind == "Pod" and status.get("podIP") and not spec.get("hostNetwork"):
+        elif kind == "Pod" and status.get("podIP") and not spec.get("hostNetwork"):
             ip = _ip(status["podIP"])
             if ip is None:
                 out.append((o, "status.podIP", f'"{status["podIP"]}" is not an IP address'))
             elif ip in pod_ips:
-                out.append((o, "status.podIP", f"{ip} is already the address of pod {pod_ips[ip]}"))
+                first = pod_ips[ip]
+                out.append((o, "status.podIP", f"{ip} is already the address of pod {first.namespace}/{first.name}"))
             else:
-                pod_ips[ip] = f"{o.namespace}/{o.name}"
+                pod_ips[ip] = o
     return out
 
 

@@ -149,6 +149,9 @@ class _Stream:
 
     def ws(self, i: int) -> int:
         """Past the whitespace at ``i``."""
+        text = self.text
+        if i < len(text) and text[i] not in " \t\n\r":  # (no whitespace: a compact file's every case)
+            return i
         while True:
             i = _WS.match(self.text, i).end()
             if i < len(self.text) or not self.more():
@@ -317,8 +320,8 @@ class _Reader:
         if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value):
             meta = value["metadata"]
             body = self._slim_pod(value)
-            self.objects.append((KubeObject("v1", "Pod", meta["name"], meta.get("namespace") or "default", body,
-                                            Mark(self.file, *at), LazyMarks(self.source, base + start, base + end, at)), f"items[{k}]"))
+            self.objects.append((_pod_object(meta["name"], meta.get("namespace") or "default", body,
+                                             Mark(self.file, *at), LazyMarks(self.source, base + start, base + end, at)), f"items[{k}]"))
             return
         path = f"items[{k}]"
         text = self.s.text[start:end]
@@ -419,6 +422,19 @@ class _Reader:
         if status:
             out["status"] = st
         return out
+
+
+def _pod_object(name: str, namespace: str, body: dict, mark: Mark, marks: LazyMarks) -> KubeObject:
+    """``KubeObject("v1", "Pod", ...)`` with its fields written into the new instance's ``__dict__``, as the
+    frozen dataclass's ``__init__`` would leave it, without its cost (a dump has 150,000 pods)."""
+    o = _new(KubeObject)
+    d = o.__dict__
+    d["api_version"], d["kind"], d["name"], d["namespace"], d["body"], d["mark"], d["field_marks"] = \
+        "v1", "Pod", name, namespace, body, mark, marks
+    return o
+
+
+_new = object.__new__
 
 
 def _located_object(obj: KubeObject, mark: Mark, marks: LazyMarks) -> KubeObject:
