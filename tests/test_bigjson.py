@@ -126,3 +126,16 @@ def test_a_pod_object_made_without_init_is_the_dataclass_made_with_it():
     args = ("web-1", "shop", {"kind": "Pod"}, Mark("f.json", 3, 5), {"spec": Mark("f.json", 4, 7)})
     fast, slow = _pod_object(*args), KubeObject("v1", "Pod", *args)
     assert fast == slow and vars(fast) == vars(slow) and hash(fast) == hash(slow)
+
+
+def test_nesting_too_deep_for_the_json_reader_is_a_located_error(monkeypatch, dump):
+    """An item nested deeper than the JSON reader recurses is refused at the item's place, not with a traceback."""
+    text = dump.read_text()
+    at = text.rindex("]")  # the end of items: one more item there, nested 50,000 deep
+    dump.write_text(text[:at] + ", " + "[" * 50_000 + "]" * 50_000 + text[at:])
+    monkeypatch.setattr(bigjson, "FAST_BYTES", 1)
+    with pytest.raises(LoadError) as e:
+        load([str(dump)])
+    [p] = e.value.problems
+    assert (p.mark.line, p.mark.col) == (text[:at].count("\n") + 1, at - text.rfind("\n", 0, at) + 2)
+    assert p.message.startswith("nesting too deep")

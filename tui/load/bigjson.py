@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import sys
 from collections.abc import Mapping
 
 from ..model.source import NOWHERE, Mark
@@ -172,6 +173,9 @@ class _Stream:
             try:
                 value, end = _DECODER.raw_decode(self.text, i)
                 return value, i, end
+            except RecursionError:  # (the C scanner recurses per level, up to the interpreter's limit)
+                raise json.JSONDecodeError(f"nesting too deep (more than about {sys.getrecursionlimit() - 100} levels; "
+                                           "Kubernetes objects nest a few dozen)", self.text, i) from None
             except json.JSONDecodeError:
                 if self.eof:
                     raise  # (its position is in the text as it is)
