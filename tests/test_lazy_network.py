@@ -227,7 +227,7 @@ def test_a_services_endpoints_are_worked_out_when_first_asked_for(tmp_path):
     """The endpoints controller runs per Service, when one is asked for: loading a cluster runs it for none;
     asking for one Service's port runs it for that Service only; read whole, the endpoints are those of the
     controller run over every Service at once."""
-    from tui.k8s import cluster as cluster_module
+    from tui.k8s import endpoints as endpoints_module
 
     topo = load(_generated(tmp_path, "bridge", services=30)).topology
     cluster = build_cluster(topo)
@@ -236,7 +236,7 @@ def test_a_services_endpoints_are_worked_out_when_first_asked_for(tmp_path):
     svc = next(s for s in cluster.services if s.selector and s.ports)
     first = eps.get((svc.key, svc.ports[0].name))
     assert first and {k[0] for k in eps._done} == {svc.key}
-    whole = cluster_module._computed(cluster.services, cluster_module._pod_index(cluster.pods))
+    whole = endpoints_module._computed(cluster.services, endpoints_module._pod_index(cluster.pods))
     expected = {(s.key, p.name): whole.get((s.key, p.name), []) for s in cluster.services for p in s.ports}
     expected.update(eps._api)
     assert dict(eps.items()) == expected and list(eps) == list(expected)

@@ -1,6 +1,6 @@
 """``kubenet-tui generate``: a realistic cluster made up for demos and benchmarks, written to stdout.
 
-cli.py wires it in with ``add_parser(sub, fmt)`` and ``cmd_generate(args)``; the work is in
+cli_parser.py and cli.py wire it in with ``add_parser(sub, fmt)`` and ``cmd_generate(args)``; the work is in
 :mod:`tui.k8s.generate`, imported only when the command runs.
 """
 

@@ -9,6 +9,7 @@ dnspython, lazily):
 - :mod:`tui.dns.sources` - what CoreDNS watches: Services, EndpointSlices (given, mirrored from Endpoints, or made
   from the pods as the EndpointSlice controller makes them), Pods and Namespaces; and the default CoreDNS
   (Service ``kube-dns``, Deployment ``coredns``) when no Service holds the cluster DNS address;
+- :mod:`tui.dns.slices` - the EndpointSlice controller and the containers ``collect`` fills when first read;
 - :mod:`tui.dns.kubernetes` - the kubernetes plugin, ported function by function from CoreDNS, with
   :mod:`tui.dns.lookup` (backend_lookup.go) and :mod:`tui.dns.explain` (why a name does not resolve);
 - :mod:`tui.dns.upstream` - the simulated upstream resolver (``cluster.dns.upstream.records``);

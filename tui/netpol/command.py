@@ -1,6 +1,6 @@
 """``kubenet-tui reach``: which pods may connect to which, as the cluster's NetworkPolicies decide.
 
-cli.py wires it in with ``add_parser(sub, fmt, _files_arg)`` and ``cmd_reach(args, _load, _emit, QueryError)``.
+cli_parser.py and cli.py wire it in with ``add_parser(sub, fmt, _files_arg)`` and ``cmd_reach(args, _load, _emit, QueryError)``.
 """
 
 from __future__ import annotations
