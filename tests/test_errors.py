@@ -140,6 +140,19 @@ def test_binary_file(tmp_path: Path):
     assert errors == [f"{f}:3:1: error: file: binary input (a NUL byte): not a YAML or JSON text"]
 
 
+def test_a_yaml_file_too_large_is_refused_saying_what_to_do(tmp_path: Path):
+    f = tmp_path / "huge.yaml"
+    with open(f, "w") as out:
+        out.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n")
+        line = "  k: " + "v" * 1000 + "\n"
+        out.write(line * (65 * 1024 * 1024 // len(line) + 1))
+    rc, out, err, _ = run_check(f)
+    assert rc == 1 and "Traceback" not in err
+    [e] = assert_located(err, f)
+    assert e.startswith(f"{f}:1:1: error: file: file is 65.0 MiB, more than the 64 MiB a YAML file may have: split it")
+    assert "kubectl get -o json" in e
+
+
 def test_not_utf8(tmp_path: Path):
     f = tmp_path / "latin1.yaml"
     f.write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n")

@@ -153,7 +153,10 @@ class _Frame:
 
 def _check_binary(data: bytes, file: str, limit: int = MAX_FILE_BYTES) -> str:
     if len(data) > limit:
-        raise SourceError([Problem(Mark(file, 1, 1), "file", f"file is {len(data)} bytes, more than the {limit} bytes allowed")])
+        raise SourceError([Problem(Mark(file, 1, 1), "file", f"file is {len(data) / 2**20:.1f} MiB, more than the {limit / 2**20:.0f} MiB "
+                                                             "a YAML file may have: split it into several files (give the directory "
+                                                             "with -f), or give a cluster dump as kubectl's JSON List "
+                                                             "(kubectl get -o json), which is read a piece at a time whatever its size")])
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
