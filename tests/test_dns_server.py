@@ -228,3 +228,29 @@ def test_additional_records_that_do_not_fit_are_left_out_without_tc(servers):
     assert {norm(x) for rrset in r.answer for x in rrset.to_text().splitlines()} == {norm(a) for a in case["answer"]}
     extra = {norm(x) for rrset in r.additional for x in rrset.to_text().splitlines()}
     assert extra and extra <= {norm(a) for a in case["additional"]}
+
+
+def _load_generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dns_load", ROOT / "benchmarks" / "dns_load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_burst_with_malformed_packets_among_the_queries_gets_every_answer(big):
+    """A bounded burst (64 queries unanswered at most; benchmarks/dns_load.py sends 20,000) with random bytes,
+    cut headers, compression-pointer loops and over-long names among the queries: every query answered, the
+    answers the right ones (NXDOMAIN for the names that do not exist), and the server answers afterwards."""
+    gen = _load_generator()
+    result = gen.burst(big.port, 2000, window=64, junk_every=10)
+    assert (result["answered"], result["lost"], result["junk"]) == (2000, 0, 200)
+    missing = {"nothing.default.svc.cluster.local", "web.default"}  # (no such Service; a name outside every zone)
+    nxdomain = sum(1 for i in range(2000) if gen.QUESTIONS[i % len(gen.QUESTIONS)][0] in missing)
+    assert result["rcodes"] == {"0": 2000 - nxdomain, "3": nxdomain}
+    assert gen.still_answers(big.port)
+    for packet in (gen.junk(__import__("random").Random(k)) for k in range(40)):  # each kind, alone
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(packet, (HOST, big.port))
+    assert ask(big.port, "web.default.svc.cluster.local", "A").answer[0][0].address == "10.96.0.20"
