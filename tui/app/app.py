@@ -5,26 +5,32 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..edit import Workspace
-from ..load import LoadError
 from .scale import background_load_bytes, input_size
 from .screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from ..edit import Workspace
 
 
 class KubenetApp(App[None]):
     """kubenet-tui's dashboard over a :class:`Workspace`.
 
     With ``pending_load`` (``(paths, size)``, a big input) there is no workspace yet: the main screen shows its
-    shell and loads in a worker (see :mod:`tui.app.screens.background`). A load that fails ends the app with
-    return code 1 and the problems in :attr:`load_problems`, for the launcher to print.
+    shell and loads in a worker (see :mod:`tui.app.screens.background`); with ``(paths, None)`` the input is read
+    once the shell is painted (:meth:`~tui.app.screens.background.BackgroundMixin.load_after_paint`: at once if it
+    is small, else in that worker). A load that fails ends the app with return code 1 and the problems in
+    :attr:`load_problems`, for the launcher to print.
     """
 
     CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"
+    resume_gc = False  # the launcher paused the garbage collector: the main screen resumes it after the first paint
     TITLE = "kubenet-tui"
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -32,10 +38,11 @@ class KubenetApp(App[None]):
     ]
 
     def __init__(self, workspace: Workspace | None, animate_traces: bool = True, test_mode: bool = False,
-                 pending_load: tuple[list[str], int] | None = None) -> None:
+                 pending_load: tuple[list[str], int | None] | None = None, background_bytes: int | None = None) -> None:
         super().__init__()
         self.workspace = workspace
         self.pending_load = pending_load
+        self.background_bytes = background_load_bytes() if background_bytes is None else background_bytes
         self.load_problems: list[str] = []
         self.animate_traces = animate_traces
         self.blink_cursors = not test_mode
@@ -50,6 +57,14 @@ class KubenetApp(App[None]):
     @property
     def main(self) -> MainScreen:
         return self._main
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and hasattr(self, "_main"):
+            if self.workspace is None:
+                self._main.load_after_paint()  # a key typed before the input was read: read it now, the key acts on it
+            else:
+                self._main.key_arrived()
+        await super().on_event(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         from textual.widgets import Input
@@ -97,9 +112,12 @@ class KubenetApp(App[None]):
             size = input_size(paths)
         except Exception:  # noqa: BLE001 - Workspace says what is wrong with them
             size = 0
-        if size > background_load_bytes():
+        if size > self.background_bytes:
             self.main.start_load(paths, size, first=False)
             return None
+        from ..edit import Workspace
+        from ..load import LoadError
+
         try:
             ws = Workspace(paths)
         except LoadError as e:
@@ -145,24 +163,30 @@ class KubenetApp(App[None]):
 
 
 def create_app(paths: list[str], animate_traces: bool = True, test_mode: bool = False,
-               background_bytes: int | None = None) -> KubenetApp:
+               background_bytes: int | None = None, after_paint: bool = False) -> KubenetApp:
     """The app over ``paths``; raises :class:`LoadError` for files that do not load.
 
     Inputs larger than ``background_bytes`` (default :func:`~tui.app.scale.background_load_bytes`, 4 MiB) load in
     a worker once the app runs, behind its shell: their errors end the app instead (see :class:`KubenetApp`).
-    ``test_mode`` stops cursors blinking and animations, for stable snapshots. With ``KUBENET_TUI_KEYLOG`` set
-    the app logs each key's latency (:mod:`tui.app.keylog`).
+    With ``after_paint`` (the console script) no input is read before the app runs: the shell paints first (the
+    loader, the editor and the simulator not even imported yet), then the input loads, and its errors end the app
+    as a big input's do. ``test_mode`` stops cursors blinking and animations, for stable snapshots. With
+    ``KUBENET_TUI_KEYLOG`` set the app logs each key's latency (:mod:`tui.app.keylog`).
     """
     limit = background_load_bytes() if background_bytes is None else background_bytes
-    try:
-        size = input_size(paths)
-    except Exception:  # noqa: BLE001 - a path that does not expand: Workspace raises the located error below
-        size = 0
     cls = KubenetApp
     if os.environ.get("KUBENET_TUI_KEYLOG"):
         from .keylog import key_logging
 
         cls = key_logging(KubenetApp, os.environ["KUBENET_TUI_KEYLOG"])
+    if after_paint:
+        return cls(None, animate_traces=animate_traces, test_mode=test_mode, pending_load=(list(paths), None), background_bytes=limit)
+    try:
+        size = input_size(paths)
+    except Exception:  # noqa: BLE001 - a path that does not expand: Workspace raises the located error below
+        size = 0
     if size > limit:
-        return cls(None, animate_traces=animate_traces, test_mode=test_mode, pending_load=(list(paths), size))
-    return cls(Workspace(paths), animate_traces=animate_traces, test_mode=test_mode)
+        return cls(None, animate_traces=animate_traces, test_mode=test_mode, pending_load=(list(paths), size), background_bytes=limit)
+    from ..edit import Workspace
+
+    return cls(Workspace(paths), animate_traces=animate_traces, test_mode=test_mode, background_bytes=limit)

@@ -43,6 +43,7 @@ class BackgroundMixin:
     """Loading in a worker, deferred compiles and traces in workers, for :class:`MainScreen`."""
 
     loading: str | None = None  # what the shell says while an input loads; None once loaded
+    paths_to_load: list[str] | None = None  # the app's input, read once the first frame is painted
     net_lock = threading.Lock()  # replaced per screen in init_background
     _routes_timer = None
 
@@ -78,6 +79,49 @@ class BackgroundMixin:
         super().refresh_bindings()
 
     # -- loading --------------------------------------------------------------------------
+    def load_after_paint(self) -> None:
+        """The app's input (:attr:`paths_to_load`), once the shell is painted, or at the first key if that comes
+        first: a big one loads in a worker (:meth:`start_load`), a small one at once (tens of milliseconds), then the
+        panes fill. An input that does not load ends the app."""
+        paths, self.paths_to_load = self.paths_to_load, None
+        if paths is None:
+            return  # loaded already
+        try:
+            self._load_after_paint(paths)
+        finally:
+            self._resume_gc()
+
+    def _load_after_paint(self, paths: list[str]) -> None:
+        from ..scale import input_size
+
+        try:
+            size = input_size(paths)
+        except Exception:  # noqa: BLE001 - a path that does not expand: Workspace raises the located error below
+            size = 0
+        if size > self.app.background_bytes:
+            self._resume_gc()
+            self.start_load(paths, size)
+            return
+        from ...edit import Workspace
+        from ...load import LoadError
+
+        try:
+            workspace = Workspace(paths)
+        except (LoadError, OSError) as e:
+            self.app.load_failed(problem_lines(e))
+            return
+        self.app.workspace = workspace
+        self.loading = None
+        self.refresh_model()
+
+    def _resume_gc(self) -> None:
+        """The collector, paused by the launcher until now, resumes; what the app made so far (Textual, the screen,
+        a small model) lives on, so it is frozen: no collection walks it again."""
+        if self.app.resume_gc:
+            self.app.resume_gc = False
+            gc.freeze()
+            gc.enable()
+
     def start_load(self, paths: list[str], size: int, first: bool = True) -> None:
         """Load ``paths`` (``size`` bytes) in a worker behind the shell; ``first``: the app's own input (an error
         ends the app), else a file opened with ``o`` (an error is notified and the model shown stays)."""
@@ -106,12 +150,8 @@ class BackgroundMixin:
         call(self._load_stage, "reading and checking the files")
         try:
             loaded = load(paths)
-        except LoadError as e:
-            count = len(e.problems)
-            call(self._load_failed, [str(p) for p in e.problems] + [f"{count} error{'s' if count != 1 else ''}"])
-            return
-        except OSError as e:
-            call(self._load_failed, [f"kubenet-tui: error: cannot read {e.filename}: {e.strerror}"])
+        except (LoadError, OSError) as e:
+            call(self._load_failed, problem_lines(e))
             return
         call(self._load_stage, "compiling the network")
         net = compile_topology(loaded.topology)
@@ -182,6 +222,13 @@ class BackgroundMixin:
         if self._routes_timer is not None:
             self._routes_timer.stop()
         self._routes_timer = self.set_timer(REST, self._compile_selected)
+
+    def key_arrived(self) -> None:
+        """A key came: a compile waiting for the cursor to rest waits for the keys to rest too. (A worker compiling
+        shares the interpreter with the keys' thread: each key would take up to twice as long meanwhile.)"""
+        if self._routes_timer is not None:
+            self._routes_timer.stop()
+            self._routes_timer = self.set_timer(REST, self._compile_selected)
 
     def _compile_selected(self) -> None:
         """The cursor rested on a namespace not ready: its node is compiled in a worker, then its table shown."""
@@ -270,3 +317,13 @@ class BackgroundMixin:
             return
         pane.load(result, title, keep_step=keep_step, play=not keep_step and self.app.animate_traces)
         self.refresh_bindings()
+
+
+def problem_lines(error: Exception) -> list[str]:
+    """What the launcher prints for input that does not load: a :class:`~tui.load.LoadError`'s located problems
+    and their count, or the file that cannot be read."""
+    if isinstance(error, OSError):
+        return [f"kubenet-tui: error: cannot read {error.filename}: {error.strerror}"]
+    problems = error.problems
+    count = len(problems)
+    return [str(p) for p in problems] + [f"{count} error{'s' if count != 1 else ''}"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..forms.form import Field, FormScreen
+from ..lazy import lazy
+
+form = lazy("tui.app.forms.form")
 
 
 def _item_after(kind: str, host: str | None, values: dict, item):
@@ -79,11 +81,11 @@ class EditingMixin:
         req = self.trace_request or {}
         default_src = req.get("src") or (self.selected.namespace if self.selected and self.selected.namespace else "")
         fields = [
-            Field("src", "Source (host, container, namespace or its address)", default_src, "e.g. laptop", self._names()),
-            Field("dst", "Destination (name or IP, optionally :PORT; from a pod, a DNS name)", req.get("dst", ""), "e.g. web:80 or 8.8.8.8",
+            form.Field("src", "Source (host, container, namespace or its address)", default_src, "e.g. laptop", self._names()),
+            form.Field("dst", "Destination (name or IP, optionally :PORT; from a pod, a DNS name)", req.get("dst", ""), "e.g. web:80 or 8.8.8.8",
                   self._destinations()),
-            Field("port", "Port (tcp/udp; default 80)", str(req.get("port") or ""), "80"),
-            Field("proto", "Protocol", req.get("proto", "tcp"), "tcp, udp or icmp", ["tcp", "udp", "icmp"]),
+            form.Field("port", "Port (tcp/udp; default 80)", str(req.get("port") or ""), "80"),
+            form.Field("proto", "Protocol", req.get("proto", "tcp"), "tcp, udp or icmp", ["tcp", "udp", "icmp"]),
         ]
 
         def submit(v: dict) -> dict | None:
@@ -121,7 +123,7 @@ class EditingMixin:
             self.run_trace({"src": v["src"].strip(), "dst": v["dst"].strip(), "proto": proto, "port": port})
             return None
 
-        self.app.push_screen(FormScreen("Trace a packet", fields, submit, form_id="trace-form"))
+        self.app.push_screen(form.FormScreen("Trace a packet", fields, submit, form_id="trace-form"))
 
     # -- add / edit / delete ----------------------------------------------------
     def action_add(self) -> None:
@@ -195,52 +197,52 @@ class EditingMixin:
         networks = [n.name for n in topo.networks]
         if kind == "network":
             n = next((x for x in topo.networks if item and x.name == item.name), None)
-            fields = [Field("name", "Name", n.name if n else "", "e.g. lan"),
-                      Field("cidr", "CIDR (optional)", str(n.cidr) if n and n.cidr else "", "e.g. 192.168.1.0/24")]
+            fields = [form.Field("name", "Name", n.name if n else "", "e.g. lan"),
+                      form.Field("cidr", "CIDR (optional)", str(n.cidr) if n and n.cidr else "", "e.g. 192.168.1.0/24")]
             edit = lambda v: edits.upsert_network(n.name if n else None, v)
             title = f"{'Edit' if n else 'Add'} network"
         elif kind == "host":
-            fields = [Field("name", "Name", h.name if item and h else "", "e.g. system-a"),
-                      Field("forwarding", "Forwarding (a router: net.ipv4.ip_forward = 1)", "true" if item and h and h.forwarding else "false", kind="bool")]
+            fields = [form.Field("name", "Name", h.name if item and h else "", "e.g. system-a"),
+                      form.Field("forwarding", "Forwarding (a router: net.ipv4.ip_forward = 1)", "true" if item and h and h.forwarding else "false", kind="bool")]
             old = h.name if item and h else None
             edit = lambda v: edits.upsert_host(old, v)
             title = f"{'Edit' if old else 'Add'} host"
         elif kind == "interface":
             i = next((x for x in h.interfaces if item and item.kind == "interface" and x.name == item.name), None)
-            fields = [Field("name", "Name", i.name if i else "", "e.g. eth0"),
-                      Field("network", "Network (switch)", (i.network or "") if i else (networks[0] if networks else ""), "", networks),
-                      Field("address", "Address with prefix", " ".join(map(str, i.addresses)) if i else "", "e.g. 192.168.1.10/24"),
-                      Field("metric", "Metric of its connected route (optional)", str(i.metric) if i and i.metric else "", "e.g. 600")]
+            fields = [form.Field("name", "Name", i.name if i else "", "e.g. eth0"),
+                      form.Field("network", "Network (switch)", (i.network or "") if i else (networks[0] if networks else ""), "", networks),
+                      form.Field("address", "Address with prefix", " ".join(map(str, i.addresses)) if i else "", "e.g. 192.168.1.10/24"),
+                      form.Field("metric", "Metric of its connected route (optional)", str(i.metric) if i and i.metric else "", "e.g. 600")]
             edit = lambda v: edits.upsert_interface(host, i.name if i else None, v)
             title = f"{'Edit' if i else 'Add'} interface on {host}"
         elif kind == "route":
             r = h.routes[item.index] if item and item.kind == "route" and item.index is not None else None
             devs = [x.name for x in h.interfaces] + [b.name for b in h.bridges]
-            fields = [Field("to", "Destination (CIDR or default)", _route_to(r) if r else "", "e.g. 10.0.0.0/8 or default", ["default"]),
-                      Field("via", "Gateway (via)", str(r.via) if r and r.via else "", "e.g. 192.168.1.1"),
-                      Field("dev", "Device (optional)", r.dev or "" if r else "", "", devs),
-                      Field("metric", "Metric (optional)", str(r.metric) if r and r.metric else "", "e.g. 100")]
+            fields = [form.Field("to", "Destination (CIDR or default)", _route_to(r) if r else "", "e.g. 10.0.0.0/8 or default", ["default"]),
+                      form.Field("via", "Gateway (via)", str(r.via) if r and r.via else "", "e.g. 192.168.1.1"),
+                      form.Field("dev", "Device (optional)", r.dev or "" if r else "", "", devs),
+                      form.Field("metric", "Metric (optional)", str(r.metric) if r and r.metric else "", "e.g. 100")]
             index = item.index if r else None
             edit = lambda v: edits.upsert_route(host, index, v)
             title = f"{'Edit' if r else 'Add'} route on {host}"
         elif kind == "docker":
             d = h.docker
-            fields = [Field("bridge", "Bridge", d.bridge if d else "docker0"),
-                      Field("cidr", "Network", str(d.cidr) if d else "172.17.0.0/16")]
+            fields = [form.Field("bridge", "Bridge", d.bridge if d else "docker0"),
+                      form.Field("cidr", "Network", str(d.cidr) if d else "172.17.0.0/16")]
             edit = lambda v: edits.set_docker(host, v)
             title = f"Docker bridge on {host}"
         else:  # container
             c = next((x for x in h.containers if item and item.kind == "container" and x.name == item.name), None)
-            fields = [Field("name", "Name", c.name if c else "", "e.g. web"),
-                      Field("address", "Address (optional: Docker assigns the next free one)", str(c.address.ip) if c else "", "e.g. 172.17.0.5"),
-                      Field("ports", "Published ports (optional, like docker run -p)",
+            fields = [form.Field("name", "Name", c.name if c else "", "e.g. web"),
+                      form.Field("address", "Address (optional: Docker assigns the next free one)", str(c.address.ip) if c else "", "e.g. 172.17.0.5"),
+                      form.Field("ports", "Published ports (optional, like docker run -p)",
                             " ".join(f"{h}:{p}" + ("" if pr == "tcp" else f"/{pr}") for h, p, pr in c.ports) if c else "", "e.g. 8080:80 5353:53/udp")]
             edit = lambda v: edits.upsert_container(host, c.name if c else None, v)
             title = f"{'Edit' if c else 'Add'} container on {host}"
         def submit(v: dict) -> dict | None:
             return self.apply(edit(v), select=_item_after(kind, host, v, item))
 
-        self.app.push_screen(FormScreen(title, fields, submit, form_id=f"{kind}-form"))
+        self.app.push_screen(form.FormScreen(title, fields, submit, form_id=f"{kind}-form"))
 
     def _delete(self, item) -> None:
         from ...edit import edits
@@ -314,7 +316,7 @@ class EditingMixin:
         if bundled_copy:
             current = Path(current).name  # a copy in the working directory, not inside the package
         hint = "The bundled examples are read-only: save your own copy. " if bundled_copy else ""
-        self.app.push_screen(FormScreen("Save as", [Field("path", "File", current, "e.g. my-topology.yaml", suggester=PathSuggester())],
+        self.app.push_screen(form.FormScreen("Save as", [form.Field("path", "File", current, "e.g. my-topology.yaml", suggester=PathSuggester())],
                                         submit, hint=hint + "Enter saves · Esc cancels", form_id="save-as-form"))
 
     def action_open(self) -> None:
@@ -328,7 +330,7 @@ class EditingMixin:
             return self.app.open_paths([path])
 
         def ask() -> None:
-            self.app.push_screen(FormScreen("Open a topology file or directory", [Field("path", "Path", "", "e.g. topologies/02-router-gateway.yaml",
+            self.app.push_screen(form.FormScreen("Open a topology file or directory", [form.Field("path", "Path", "", "e.g. topologies/02-router-gateway.yaml",
                                                                                        suggester=PathSuggester())], submit, form_id="open-form"))
 
         if self.workspace.dirty:

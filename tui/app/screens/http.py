@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..forms.form import FormScreen
+from ..lazy import lazy
+
+form = lazy("tui.app.forms.form")
 
 
 class HttpMixin:
@@ -30,7 +32,7 @@ class HttpMixin:
 
         note = "The controller picks the rule by the Host header and the path, the certificate by SNI; the packets go " \
                "from the client to the controller's Service, then from the controller to a pod of the backend."
-        self.app.push_screen(FormScreen("Send an HTTP request through the Ingress controller", http.fields(self.net, self.http_request),
+        self.app.push_screen(form.FormScreen("Send an HTTP request through the Ingress controller", http.fields(self.net, self.http_request),
                                         submit, form_id="http-form", compact=True, note=note))
 
     def run_http(self, request: dict, keep_step: bool = False) -> str | None:

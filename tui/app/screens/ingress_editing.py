@@ -10,10 +10,17 @@ run none is not edited as if it were in the file: the screen says why it is ther
 
 from __future__ import annotations
 
-from ...edit import ingress as ing
-from ...edit import ingress_edits as ie
-from ...edit import kube
-from ..forms.form import Field, FormScreen
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy
+
+if TYPE_CHECKING:
+    from ..forms.form import Field
+
+ing = lazy("tui.edit.ingress")
+ie = lazy("tui.edit.ingress_edits")
+kube = lazy("tui.edit.kube")
+form = lazy("tui.app.forms.form")
 
 INGRESS_ITEMS = ("ingress", "ingress-rule", "ingress-tls", "ingress-default")
 ADD_CHOICES = ("Ingress", "IngressRule", "IngressClass")
@@ -188,7 +195,7 @@ class IngressEditingMixin:
 
     # -- the forms ------------------------------------------------------------------------------
     def _field(self, v: dict, key: str, label: str, placeholder: str = "", suggestions: list[str] | None = None) -> Field:
-        return Field(key, label, str(v.get(key) or ""), placeholder, suggestions or [], help=HELP.get(key, ""))
+        return form.Field(key, label, str(v.get(key) or ""), placeholder, suggestions or [], help=HELP.get(key, ""))
 
     def _names_of(self, kind: str) -> list[str]:
         cluster = self.net.cluster if self.net is not None else None
@@ -248,7 +255,7 @@ class IngressEditingMixin:
                 return warn
             return self.apply(edit, select=Item("ingress", f"{ns}/{values['name'].strip()}"))
 
-        self.app.push_screen(FormScreen(title, fields, submit, form_id="ingress-form", compact=True, note=note))
+        self.app.push_screen(form.FormScreen(title, fields, submit, form_id="ingress-form", compact=True, note=note))
 
     def open_rule_form(self, obj, index: int | None = None) -> None:
         """Add a rule (host, path, pathType, Service and port) to an Ingress, or edit its ``index``-th."""
@@ -279,7 +286,7 @@ class IngressEditingMixin:
 
         title = f"Edit rule {rp.host or '(any host)'}{rp.path} of Ingress {key}" if rp else f"Add a rule to Ingress {key}"
         note = "A path joins the rule of its host (a new host, a new rule). Services are those of namespace " + obj.namespace + "."
-        self.app.push_screen(FormScreen(title, fields, submit, form_id="rule-form", compact=True, note=note))
+        self.app.push_screen(form.FormScreen(title, fields, submit, form_id="rule-form", compact=True, note=note))
 
     def open_class_form(self, obj=None) -> None:
         """Add or edit an IngressClass: its name, controller, and whether it is the default class."""
@@ -289,7 +296,7 @@ class IngressEditingMixin:
         body = obj.body if obj is not None else {}
         v = {"name": obj.name if obj else "", "controller": (body.get("spec") or {}).get("controller", ing.CONTROLLERS[0])}
         fields = [self._field(v, "name", "Name", "e.g. nginx"), self._field(v, "controller", "Controller", ing.CONTROLLERS[0], list(ing.CONTROLLERS)),
-                  Field("default", "The default class (Ingresses without a class are its)", "true" if obj and is_default_class(obj) else "false",
+                  form.Field("default", "The default class (Ingresses without a class are its)", "true" if obj and is_default_class(obj) else "false",
                         kind="bool")]
         old = obj.name if obj else None
 
@@ -297,7 +304,7 @@ class IngressEditingMixin:
             return self.apply(ie.upsert_ingress_class(old, values), select=Item("ingressclass", values["name"].strip()))
 
         title = f"Edit IngressClass {obj.name}" if obj else "Add IngressClass"
-        self.app.push_screen(FormScreen(title, fields, submit, form_id="ingressclass-form", compact=True))
+        self.app.push_screen(form.FormScreen(title, fields, submit, form_id="ingressclass-form", compact=True))
 
     # -- what the simulator adds ------------------------------------------------------------------
     def explain_generated(self, kind: str, ns: str | None, name: str) -> bool:

@@ -10,12 +10,18 @@ comes from and offers its owner instead.
 
 from __future__ import annotations
 
-from ...edit import kube
-from ..forms.form import Field, FormScreen
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy
 from ..scale import facts_of
 
+if TYPE_CHECKING:
+    from ..forms.form import Field
+
+kube = lazy("tui.edit.kube")
+form = lazy("tui.app.forms.form")
+
 KUBE_FORMS = ("Node", "Pod", "Deployment", "Service")
-TYPES = list(kube.SERVICE_TYPES)
 
 HELP = {
     "namespace": "The object's namespace (metadata.namespace); empty is default.",
@@ -249,7 +255,7 @@ class KubeEditingMixin:
         old = (obj.namespace, obj.name) if obj is not None else None
 
         def f(key: str, label: str, placeholder: str = "", suggestions: list[str] | None = None, help_key: str | None = None) -> Field:
-            return Field(key, label, str(v.get(key) or ""), placeholder, suggestions or [], help=HELP.get(help_key or key, ""))
+            return form.Field(key, label, str(v.get(key) or ""), placeholder, suggestions or [], help=HELP.get(help_key or key, ""))
 
         name = f("name", "Name", "e.g. web", help_key="")
         name.help = "metadata.name: lower-case letters, digits, '-' (and '.' except for Services)."
@@ -296,7 +302,7 @@ class KubeEditingMixin:
             for key in ("externalName", "sessionAffinity", "externalTrafficPolicy"):
                 v.setdefault(key, spec.get(key, ""))
             labels = sorted({f"{k}={val}" for p in (self.net.cluster.pods if self.net and self.net.cluster else ()) for k, val in p.labels.items()})
-            fields = [f("namespace", "Namespace", "default", self._kube_namespaces()), name, f("type", "Type", "ClusterIP", TYPES),
+            fields = [f("namespace", "Namespace", "default", self._kube_namespaces()), name, f("type", "Type", "ClusterIP", list(kube.SERVICE_TYPES)),
                       f("selector", "Selector", "e.g. app=web", labels), f("ports", "Ports", "e.g. http:80->8080/TCP", help_key="sports"),
                       f("clusterIP", "Cluster IP (optional)", "allocated from serviceCIDR"),
                       f("externalName", "External name", "ExternalName only: e.g. db.example.com"),
@@ -308,7 +314,7 @@ class KubeEditingMixin:
             return self.apply(edit(values), select=self._kube_item_after(kind, values))
 
         title = f"{'Edit' if obj else 'Add'} {kind}" + (f" {obj.namespace + '/' if obj.namespace else ''}{obj.name}" if obj else "")
-        self.app.push_screen(FormScreen(title, fields, submit, form_id=f"{kind.lower()}-form", compact=True, note=note))
+        self.app.push_screen(form.FormScreen(title, fields, submit, form_id=f"{kind.lower()}-form", compact=True, note=note))
 
     def _kube_item_after(self, kind: str, values: dict):
         """What to select once the object is written: the node, the pod's namespace, the Service, the object."""

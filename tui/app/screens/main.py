@@ -15,9 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Input
 
-from ...sim.network import compile_topology
 from ..scale import facts_of
 from ..widgets.dns_pane import DnsPane
 from ..widgets.footer import KeysFooter
@@ -106,16 +106,89 @@ class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, Ingress
         tree.on_select = self.select  # a cursor move updates the panes in the same frame
         tree.focus()
         pending = self.app.pending_load
-        if pending is not None:  # a big input: the shell now, the model from a worker
-            self.start_load(*pending)
+        if pending is not None:  # the shell now; the model once it is painted (a big input's from a worker)
+            paths, size = pending
+            if size is None:  # not even sized yet (the console script): nothing read before the first paint
+                self.loading = "loading…"  # (the keys wait for the model: see KubenetApp.on_event)
+                self.paths_to_load = paths
+                self.call_after_refresh(self.load_after_paint)
+            else:
+                self.start_load(paths, size)
             return
-        # The panes paint first; the model fills them a frame later.
-        self.call_after_refresh(self.refresh_model)
+        self.refresh_model()  # read before the app ran (the tests' app): the panes show it from the first frame
+
+    # -- one frame for a key ------------------------------------------------
+    _update_deferred = False
+
+    def _on_timer_update(self) -> None:
+        """The screen's update (layout, repaint), on its timer. With messages still queued for the screen (what
+        widgets said they need laid out or repainted, in the handlers of the key just pressed) it waits for them,
+        once: the update then comes when they are read (see :meth:`_on_idle`), one layout and frame for all."""
+        if not self._update_deferred and not self._message_queue.empty():
+            self._update_deferred = True
+            self._update_timer.pause()
+            return
+        self._update_deferred = False
+        self._take_pending_refreshes()
+        super()._on_timer_update()
+
+    def _on_idle(self, _event) -> None:
+        # (Screen's own idle handler runs after this one: with nothing left to update it does what it always does.)
+        if self._update_deferred:
+            self._on_timer_update()
+
+    def _compositor_refresh(self) -> None:
+        """Draw what is dirty; the widgets the layout just done asked to be repainted (scrollbars, when their
+        widget's size or content changed) are drawn too, in this frame rather than the next."""
+        if self.is_current and not self.app.is_inline:
+            late = [w for w in self._pending_refreshes() if w._repaint_required and not w._layout_required and w.display]
+            for w in late:
+                w._repaint_required = False
+            if late:
+                self._dirty_widgets.update(late)
+                self._compositor.update_widgets(set(late))
+        super()._compositor_refresh()
+
+    def _pending_refreshes(self):
+        """The widgets (and their scrollbars) that asked to be laid out or repainted and have not told the screen."""
+        for widget in self.walk_children(Widget):
+            for w in (widget, widget._vertical_scrollbar, widget._horizontal_scrollbar):
+                if w is not None and (w._layout_required or w._repaint_required) and not w._closing and w.is_attached:
+                    yield w
+
+    def _take_pending_refreshes(self) -> None:
+        """Before the screen updates: what widgets were asked to lay out or repaint but have not told the screen yet
+        goes into this update. (Each tells it on its next idle, and a key's handlers mark many: a focus change
+        restyles panes, scrollbars, footer keys. Those whose idle comes after the screen's would lay the screen out
+        and draw it again a frame later.) What is done is what each would do then: the same caches cleared, the
+        screen's same records."""
+        if not self.is_current or self.app._batch_count or self not in self._compositor:
+            return
+        for w in list(self._pending_refreshes()):
+            if w._repaint_required:  # (Widget._check_refresh, then Screen._on_update)
+                w._repaint_required = False
+                if w.display:
+                    self._dirty_widgets.add(w)
+            if w._layout_required:  # (Widget._check_refresh, then Screen._on_layout)
+                w._layout_required = False
+                node: Widget = w
+                for ancestor in w.ancestors:
+                    if not isinstance(ancestor, Widget):
+                        break
+                    ancestor._clear_arrangement_cache()
+                    ancestor._layout_updates += 1
+                    self._layout_widgets.setdefault(ancestor, set()).add(node)
+                    if not ancestor.styles.auto_dimensions:
+                        break
+                    node = ancestor
+                self._layout_required = True
 
     # -- the model ----------------------------------------------------------
     def net_for(self, topo):
         """The compiled network of ``topo``, compiled once per description."""
         if self._compiled is not topo or self._net is None:
+            from ...sim.network import compile_topology
+
             self._net = compile_topology(topo)
             self._compiled = topo
         return self._net
@@ -152,14 +225,14 @@ class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, Ingress
             sys.setswitchinterval(UI_SWITCH_INTERVAL)
 
     def _show_routes(self) -> None:
-        from ..widgets.ingress_view import ingress_class_text, ingress_text
-
         item = self.selected
         info = self.netpol_info(item)
         if info is not None:
             self.query_one(RoutesPane).show_info(self.net, *info, tall=True)
             return
         if item is not None and item.kind.startswith("ingress"):
+            from ..widgets.ingress_view import ingress_class_text, ingress_text
+
             if item.kind == "ingressclass":
                 text, what = ingress_class_text(self.net, item.name), "IngressClass"
             else:
@@ -178,7 +251,7 @@ class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, Ingress
 
     def select(self, item: Item | None) -> None:
         """The tree's cursor is on ``item``: the right pane and the keys follow."""
-        if self.loading is not None:  # the empty tree of the shell: nothing to show yet
+        if self.loading is not None or self._net is None:  # the empty tree of the shell: nothing to show yet
             return
         self.selected = item
         self._show_routes()

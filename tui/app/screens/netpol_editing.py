@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 
-from ...edit import kube
-from ...edit import netpol as np
-from ...edit.netpol_matrix import index_of
-from ..forms.form import Field, FormScreen
+from ..lazy import lazy
+
+kube = lazy("tui.edit.kube")
+np = lazy("tui.edit.netpol")
+netpol_matrix = lazy("tui.edit.netpol_matrix")
+form = lazy("tui.app.forms.form")
 
 NETPOL_ITEMS = ("netpol", "netpol-ingress", "netpol-egress")
 NETPOL_ADD = ("NetworkPolicy", "DefaultDeny", "NetworkPolicyRule")
@@ -52,24 +54,26 @@ class NetpolEditingMixin:
         return kube.kube_object(self.workspace.loaded.topology, "NetworkPolicy", key[0], key[1]) if key else None
 
     def _policy(self, key: str):
-        ix = index_of(self.net)
+        ix = netpol_matrix.index_of(self.net)
         return next((p for p in ix.policies if p.key == key), None) if ix is not None else None
 
     def netpol_info(self, item) -> tuple[str, str, object] | None:
         """What the right pane shows for a policy item: (title, subtitle, text); None for other items."""
-        from ..widgets.netpol_view import policy_text
-
         key = self._netpol_key(item)
         if key is None or self.net.cluster is None:
             return None
+        from ..widgets.netpol_view import policy_text
+
         text = "/".join(key)
         return "NetworkPolicy", f"{text} · NetworkPolicy", policy_text(self.net, text, (item.kind, item.index))
 
     def pod_policies(self, ns_name: str | None):
         """A pod's NetworkPolicies, below its routes, when the cluster has policies."""
+        if not (ns_name and self.has_policies()):
+            return None
         from ..widgets.netpol_view import pod_text
 
-        return pod_text(self.net, ns_name) if ns_name and self.has_policies() else None
+        return pod_text(self.net, ns_name)
 
     # -- e and d ----------------------------------------------------------------------------------
     def netpol_action(self, item, delete: bool = False) -> bool:
@@ -167,7 +171,7 @@ class NetpolEditingMixin:
         through on a policy that isolates it (its peer and port filled in)."""
         from ..forms.choice import ChoiceScreen
 
-        ix = index_of(self.net)
+        ix = netpol_matrix.index_of(self.net)
         src, dst = pair if pair is not None else (None, None)
         ns = dst.partition("/")[0] if dst else "default"
         port, proto = self.matrix_ports()
@@ -194,7 +198,7 @@ class NetpolEditingMixin:
 
     def _peer_for(self, pod: str, policy_namespace: str) -> str:
         """A peer that matches ``pod`` (by all its labels), written for a policy of ``policy_namespace``."""
-        ix = index_of(self.net)
+        ix = netpol_matrix.index_of(self.net)
         p = ix.pods.get(pod) if ix is not None else None
         if p is None:
             return ""
@@ -222,11 +226,11 @@ class NetpolEditingMixin:
             v = {"namespace": namespace, "name": "", "podSelector": "", "policyTypes": "Ingress", **(defaults or {})}
             note = note or "Without rules it allows nothing for its policyTypes: a (with the policy selected) adds rules."
         placeholder = ", ".join(np.policy_types_of(obj.body.get("spec") or {})) + " (defaulted)" if obj is not None else "Ingress, Egress"
-        fields = [Field("namespace", "Namespace", v["namespace"], "default", self._kube_namespaces(), help=HELP["namespace"]),
-                  Field("name", "Name", v["name"], "e.g. allow-web", help=HELP["name"]),
-                  Field("podSelector", "Pod selector", v["podSelector"], "empty: every pod of the namespace", self._label_suggestions(),
+        fields = [form.Field("namespace", "Namespace", v["namespace"], "default", self._kube_namespaces(), help=HELP["namespace"]),
+                  form.Field("name", "Name", v["name"], "e.g. allow-web", help=HELP["name"]),
+                  form.Field("podSelector", "Pod selector", v["podSelector"], "empty: every pod of the namespace", self._label_suggestions(),
                         help=HELP["podSelector"]),
-                  Field("policyTypes", "Policy types", v["policyTypes"], placeholder, ["Ingress, Egress", "Ingress", "Egress"],
+                  form.Field("policyTypes", "Policy types", v["policyTypes"], placeholder, ["Ingress, Egress", "Ingress", "Egress"],
                         help=HELP["policyTypes"])]
         if focus:
             fields.insert(0, fields.pop(next(i for i, f in enumerate(fields) if f.key == focus)))
@@ -237,7 +241,7 @@ class NetpolEditingMixin:
             return _tidy(self.apply(np.upsert_policy(old, values), select=Item("netpol", f"{ns}/{values['name'].strip()}")))
 
         title = title or (f"Edit NetworkPolicy {obj.namespace}/{obj.name}" if obj is not None else "Add NetworkPolicy")
-        self.app.push_screen(FormScreen(title, fields, submit, form_id="netpol-form", compact=True, note=note))
+        self.app.push_screen(form.FormScreen(title, fields, submit, form_id="netpol-form", compact=True, note=note))
 
     def open_netpol_rule_form(self, obj, direction: str | None = None, index: int | None = None, defaults: dict | None = None) -> None:
         """Add a rule to a policy, or edit its ``direction`` rule ``index``: direction, peers, ports."""
@@ -254,9 +258,9 @@ class NetpolEditingMixin:
         peers = [f"pods({s})" for s in self._label_suggestions()] + [f"namespaces(kubernetes.io/metadata.name={n})" for n in self._kube_namespaces()]
         cluster = self.net.cluster
         ports = [f"{proto}/{port}" for port, proto in _container_ports(self.net)] + sorted({c.name for p in cluster.pods for c in p.ports if c.name})
-        fields = [Field("direction", "Direction", v["direction"], "ingress or egress", ["ingress", "egress"], help=HELP["direction"]),
-                  Field("peers", "Peers (from/to)", v["peers"], "empty: every peer", peers, help=HELP["peers"]),
-                  Field("ports", "Ports", v["ports"], "empty: every port", ports, help=HELP["ports"])]
+        fields = [form.Field("direction", "Direction", v["direction"], "ingress or egress", ["ingress", "egress"], help=HELP["direction"]),
+                  form.Field("peers", "Peers (from/to)", v["peers"], "empty: every peer", peers, help=HELP["peers"]),
+                  form.Field("ports", "Ports", v["ports"], "empty: every port", ports, help=HELP["ports"])]
         where: dict = {}
         asked: set = set()
 
@@ -270,7 +274,7 @@ class NetpolEditingMixin:
         title = f"Edit {direction} rule {index} of NetworkPolicy {key}" if index is not None else f"Add a rule to NetworkPolicy {key}"
         note = (f"A connection passes when any rule of any policy selecting the pod allows it. pods(...) alone means pods of "
                 f"{obj.namespace}.")
-        self.app.push_screen(FormScreen(title, fields, submit, form_id="netpol-rule-form", compact=True, note=note))
+        self.app.push_screen(form.FormScreen(title, fields, submit, form_id="netpol-rule-form", compact=True, note=note))
 
     def _types_check(self, obj, direction: str, asked: set, edit) -> dict[str, str]:
         """A rule its policyTypes ignores, or an egress rule that turns egress isolation on: said once (Enter again keeps

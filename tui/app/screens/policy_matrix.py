@@ -8,10 +8,15 @@ comparison runs in a worker thread, which posts its result back to the UI thread
 
 from __future__ import annotations
 
-from textual.worker import get_current_worker
+from typing import TYPE_CHECKING
 
-from ...edit.netpol_matrix import Change, compare, default_port, has_policies, index_of
+from ..lazy import lazy
 from ..scale import facts_of
+
+if TYPE_CHECKING:
+    from ...edit.netpol_matrix import Change
+
+netpol_matrix = lazy("tui.edit.netpol_matrix")
 
 SYNC_CELLS = 10_000  # up to 100 pods a table takes well under a frame's budget of work: no worker
 
@@ -28,7 +33,7 @@ class PolicyMatrixMixin:
         return net is not None and facts_of(net).has_policies  # asked on every key: once per network
 
     def matrix_ports(self) -> tuple[int, str]:
-        return self.matrix_port or default_port(index_of(self.net))
+        return self.matrix_port or netpol_matrix.default_port(netpol_matrix.index_of(self.net))
 
     def matrix_screen(self):
         from .matrix import MatrixScreen
@@ -58,10 +63,10 @@ class PolicyMatrixMixin:
     def _compare_job(self):
         port, proto = self.matrix_ports()
         before, after = self.matrix_before, self.net
-        return lambda: compare(before, after, port, proto)
+        return lambda: netpol_matrix.compare(before, after, port, proto)
 
     def _small(self) -> bool:
-        ix = index_of(self.net)
+        ix = netpol_matrix.index_of(self.net)
         return ix is None or len(ix.pods) ** 2 <= SYNC_CELLS
 
     def netpol_changed(self, before, label: str) -> str:
@@ -70,8 +75,8 @@ class PolicyMatrixMixin:
         self.matrix_before, self.matrix_change_label = before, label
         after = self.net
         if self.matrix_port is None and after.cluster is not None:  # the port of the table to compare stays put
-            self.matrix_port = default_port(index_of(before if before is not None and before.cluster is not None else after))
-        concerned = after.cluster is not None and (has_policies(after.topology) or (before is not None and has_policies(before.topology)))
+            self.matrix_port = netpol_matrix.default_port(netpol_matrix.index_of(before if before is not None and before.cluster is not None else after))
+        concerned = after.cluster is not None and (netpol_matrix.has_policies(after.topology) or (before is not None and netpol_matrix.has_policies(before.topology)))
         if not concerned:
             self.refresh_matrix()
             return ""
@@ -90,13 +95,15 @@ class PolicyMatrixMixin:
         if change is not None or self._small():
             change = change or self._compare_job()()
             if screen is not None and change is not None:
-                screen.show(change, index_of(self.net), self.matrix_change_label if change.compared else "")
+                screen.show(change, netpol_matrix.index_of(self.net), self.matrix_change_label if change.compared else "")
             return
         if screen is not None:
-            screen.computing(len(index_of(self.net).pods))
+            screen.computing(len(netpol_matrix.index_of(self.net).pods))
         job, label = self._compare_job(), self.matrix_change_label
 
         def work() -> None:
+            from textual.worker import get_current_worker
+
             change = job()
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._matrix_ready, change, label, notify)
@@ -106,7 +113,7 @@ class PolicyMatrixMixin:
     def _matrix_ready(self, change: Change | None, label: str, notify: bool) -> None:
         screen = self.matrix_screen()
         if screen is not None and change is not None:
-            screen.show(change, index_of(self.net), label if change.compared else "")
+            screen.show(change, netpol_matrix.index_of(self.net), label if change.compared else "")
         if notify and change is not None and change.compared:
             self.notify(f"{change.table.text}: {change.summary}", timeout=4)
 

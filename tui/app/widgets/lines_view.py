@@ -7,7 +7,9 @@ are made when they come on screen, and draws only those under the viewport.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 
 from rich.segment import Segment
 from rich.text import Text
@@ -32,6 +34,19 @@ class Lines(Sequence[Text]):
             self._starts.append(self._total)
             self._total += count
 
+    def add_joined(self, parts: Sequence[Sequence], line: Callable[[object], Text]) -> None:
+        """One section over the items of ``parts``, one part after the other; ``line(item)`` makes an item's line. (A
+        node's rules come in some 100,000 chains: a section each would be as many closures made, and kept, for a
+        collection to walk, on every node shown.)"""
+        starts = list(accumulate(map(len, parts), initial=0))
+        total = starts.pop()
+
+        def at(i: int) -> Text:
+            k = bisect_right(starts, i) - 1
+            return line(parts[k][i - starts[k]])
+
+        self.add(total, at)
+
     def add_text(self, text: Text) -> None:
         """Lines already made (a heading, a message)."""
         parts = text.split("\n", allow_blank=True)
@@ -49,8 +64,6 @@ class Lines(Sequence[Text]):
             i += self._total
         if not 0 <= i < self._total:
             raise IndexError(i)
-        from bisect import bisect_right
-
         k = bisect_right(self._starts, i) - 1
         return self.sections[k][1](i - self._starts[k])
 

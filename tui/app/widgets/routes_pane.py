@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
-from ...sim.network import NetNS
-from ...sim.routing import route_n_rows
 from ..scale import facts_of
 from .inputs import TextInput
+
+if TYPE_CHECKING:
+    from ...sim.network import NetNS
 
 
 class RoutesPane(VerticalScroll):
@@ -136,6 +138,8 @@ class RoutesPane(VerticalScroll):
             if not routes:
                 out.append("(no routes: the namespace has no addresses)\n", style="grey62")
         else:
+            from ...sim.routing import route_n_rows
+
             rows = route_n_rows(ns.tables.main)
             v4 = [r for r in routes if r.to.version == 4]
             for i, line in enumerate(rows):
@@ -195,6 +199,8 @@ class RoutesPane(VerticalScroll):
             if not routes:
                 lines.add_text(Text("(no routes: the namespace has no addresses)", style="grey62"))
         else:
+            from ...sim.routing import route_n_rows
+
             rows = route_n_rows(ns.tables.main)
             v4 = [r for r in routes if r.to.version == 4]
             lines.add(len(rows), lambda i: Text(rows[i], style="bold" if i < 2 else ("bold black on green" if v4[i - 2] is winner else "")))
@@ -204,9 +210,7 @@ class RoutesPane(VerticalScroll):
             lines.add_text(Text.assemble("\n", ("iptables", "bold")))
             for (table, chain), target in policies.items():
                 lines.add_text(Text(f"-t {table} -P {chain} {target}", style="yellow"))
-            for rs in chains:
-                lines.add(len(rs), lambda i, rs=rs: Text(f"-t {rs[i].table} {rs[i].text}",
-                                                         style="magenta" if rs[i].target in ("MASQUERADE", "SNAT", "DNAT") else ""))
+            lines.add_joined(chains, lambda r: Text(f"-t {r.table} {r.text}", style="magenta" if r.target in ("MASQUERADE", "SNAT", "DNAT") else ""))
         if lookup_line is not None:
             lines.add_text(Text("\n") + lookup_line)
         self._view().show(lines, keep_scroll=key[:2] == (self._lines_key or ())[:2])

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ...model.topology import Host, Topology
-from ...sim.network import Network
 from ..scale import CHUNK, facts_of
 from .tree_groups import TreeGroups
+
+if TYPE_CHECKING:
+    from ...model.topology import Host, Topology
+    from ...sim.network import Network
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,15 @@ class TopologyTree(TreeGroups, Tree[Item]):
 
     def action_filter(self) -> None:
         self.post_message(self.FilterRequested())
+
+    def notify_style_update(self) -> None:
+        """As :class:`Tree`'s, but a repaint: its lines' colours change (the focus, the theme), not their number or
+        width, so no layout of the whole screen (a rule that changes the tree's size lays it out by itself)."""
+        super(Tree, self).notify_style_update()  # what is above Tree's
+        self._clear_line_cache()
+        self._updates += 1
+        self.root._reset()
+        self.refresh()
 
     def show(self, topology: Topology, net: Network, keep: Item | None = None) -> None:
         """Rebuild from a model, keeping the cursor on ``keep`` if it still exists."""

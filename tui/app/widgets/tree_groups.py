@@ -8,11 +8,15 @@ by their first and last entries, each filled when opened.
 
 from __future__ import annotations
 
-from textual.widgets.tree import TreeNode
+from typing import TYPE_CHECKING
 
-from ...model.topology import Topology
-from ...sim.network import Network
 from ..scale import CHUNK, chunks
+
+if TYPE_CHECKING:
+    from textual.widgets.tree import TreeNode
+
+    from ...model.topology import Topology
+    from ...sim.network import Network
 
 
 class TreeGroups:
