@@ -501,6 +501,7 @@ def main() -> int:
         tmpd = Path(tmp)
         gen = ["--nodes", str(nodes), "--pods-per-node", str(ppn), "--services", str(services)]
         dump, deps, small = tmpd / "cluster.json", tmpd / "cluster-deployments.yaml", tmpd / "small-deployments.yaml"
+        pretty = tmpd / "cluster-indented.json"
         need_big = {"big", "index", "tui"} - set(a.skip)
         made: dict[str, Path] = {}
         if need_big:
@@ -514,6 +515,13 @@ def main() -> int:
                             asdict(r) | {"bytes": path.stat().st_size, "err": ""}))
                 else:
                     add(Row(fig, r.problem(), "-", "-", "timeout" if r.timeout else "error", asdict(r)))
+            if dump in made.values():  # the same dump as kubectl prints it: indented by 4, an item over many lines
+                t = time.perf_counter()
+                with open(dump, encoding="utf-8") as src, open(pretty, "w", encoding="utf-8") as out:
+                    json.dump(json.load(src), out, indent=4)
+                made["dump (kubectl-indented JSON)"] = pretty
+                add(Row(f"2 {size}, dump re-indented as kubectl prints it", f"{secs(time.perf_counter() - t)}, "
+                        f"{pretty.stat().st_size / 1e6:.1f} MB", "-", "-", "info", {"bytes": pretty.stat().st_size}))
             r = generate(["--as", "deployments"], small, a.timeout)
             if r.ok:
                 made["small"] = small
@@ -528,7 +536,7 @@ def main() -> int:
             except Exception as e:
                 add(Row(f"2 {size}: pick names", f"error: {type(e).__name__}: {e}", "-", "-", "error", {}))
             if names:
-                for label, path in (("dump (JSON)", dump), ("Deployments (YAML)", deps)):
+                for label, path in (("dump (JSON)", dump), ("dump (kubectl-indented JSON)", pretty), ("Deployments (YAML)", deps)):
                     if path in made.values():
                         big_cluster(path, f"{size}, {label}", names, a.timeout)
         if "index" not in a.skip:

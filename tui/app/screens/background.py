@@ -154,7 +154,10 @@ class BackgroundMixin:
             call(self._load_failed, problem_lines(e))
             return
         call(self._load_stage, "compiling the network")
-        net = compile_topology(loaded.topology)
+        net = loaded.network  # (the one the loader's checks compiled, if it is of this topology)
+        if net is None or net.described is not loaded.topology:
+            with paused_gc():
+                net = compile_topology(loaded.topology)
         facts = facts_of(net)
         if facts.big:
             facts.warm()
