@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import gc
 import json
 import random
 import sys
@@ -49,6 +50,7 @@ def load_zone(path: str):
     t1 = time.perf_counter()
     zone = build(topo)
     t2 = time.perf_counter()
+    gc.freeze()  # (as the CLI leaves what it built: no full collection walks the zone between answers)
     return zone, {"load_s": t1 - t0, "build_s": t2 - t1}
 
 
@@ -72,29 +74,39 @@ def dns_questions(zone, n: int, rng: random.Random) -> list[tuple[str, str]]:
 
 def time_dns(zone, questions, budget: float) -> dict:
     """Microseconds per answer, over the questions asked within ``budget`` seconds (all of them, when answers are
-    fast; a slow zone answers fewer, alternately A and PTR, and the mean is over those)."""
+    fast; a slow zone answers fewer, alternately A and PTR, and the mean is over those), asked twice.
+
+    The first time a Service (or a pod's Services, for PTR) is asked about, the zone makes what it indexes of it
+    (its endpoint slices): ``first`` is that pass. The second pass asks the same questions again and is answered
+    from the index: ``us_per_query`` and ``us_per_type`` are its figures."""
     clock = time.perf_counter
     t0 = clock()
     for q, t in questions[:20]:  # warm-up: whatever is built on the first question is not an answer's cost
         zone.query(q, t)
         if clock() - t0 > budget / 4:
             break
-    bad = 0
-    per_type: dict[str, list[float]] = {}
-    t0 = clock()
-    n = 0
-    for q, t in questions:
-        t1 = clock()
-        if zone.query(q, t).rcode != "NOERROR":
-            bad += 1
-        t2 = clock()
-        per_type.setdefault(t, []).append(t2 - t1)
-        n += 1
-        if t2 - t0 > budget and n >= 2:
-            break
-    dt = clock() - t0
-    return {"questions": n, "asked": len(questions), "us_per_query": dt / n * 1e6, "not_noerror": bad,
-            "us_per_type": {t: sum(v) / len(v) * 1e6 for t, v in sorted(per_type.items())}}
+    passes = []
+    asked = questions
+    for _ in range(2):
+        bad = 0
+        per_type: dict[str, list[float]] = {}
+        t0 = clock()
+        n = 0
+        for q, t in asked:
+            t1 = clock()
+            if zone.query(q, t).rcode != "NOERROR":
+                bad += 1
+            t2 = clock()
+            per_type.setdefault(t, []).append(t2 - t1)
+            n += 1
+            if t2 - t0 > budget / 2 and n >= 2:
+                break
+        dt = clock() - t0
+        passes.append({"questions": n, "us_per_query": dt / n * 1e6, "not_noerror": bad,
+                       "us_per_type": {t: sum(v) / len(v) * 1e6 for t, v in sorted(per_type.items())}})
+        asked = asked[:n]
+    first, again = passes
+    return {"asked": len(questions), **again, "first": first}
 
 
 def deployments(cluster) -> list[tuple[str, dict, list]]:

@@ -269,9 +269,11 @@ class Kubernetes(BackendLookup):
         svc = self.src.services.get((r.namespace, r.service))
         if svc is None:
             return [], err
-        slices = [] if self.cfg.noendpoints else self.src.slices_of(svc.name, svc.namespace)
+        def slices():  # (a ClusterIP Service's A record needs none: its slices are made only when read)
+            return [] if self.cfg.noendpoints else self.src.slices_of(svc.name, svc.namespace)
+
         if self.cfg.ignore_empty_service and svc.type != "ExternalName" and not svc.headless:
-            if sum(len(s.addresses) for s in slices) == 0:
+            if sum(len(s.addresses) for s in slices()) == 0:
                 return [], err
         svc_domain = join(svc.name, svc.namespace, "svc", zone)
         if svc.type == "ExternalName":
@@ -282,7 +284,7 @@ class Kubernetes(BackendLookup):
                 return [item], None
             return [], err
         if svc.headless or r.endpoint:
-            for sl in slices:
+            for sl in slices():
                 for a in sl.addresses:
                     if r.endpoint and not _match(r.endpoint, self.endpoint_hostname(a)):
                         continue
