@@ -177,6 +177,8 @@ def _server_for(zone, ip: str):
     """What a nameserver address reaches: the cluster DNS (its Service, or a CoreDNS endpoint), else the upstream."""
     svc = zone.sources.dns_service
     coredns = {zone.dns_ip} | (set(svc.cluster_ips) if svc else set())
+    if ip in coredns:  # (the usual nameserver: the Service's address, without making its endpoints)
+        return zone.query
     if svc is not None:
         coredns |= {a.ip for s in zone.sources.slices_of(svc.name, svc.namespace) for a in s.addresses}
     return zone.query if ip in coredns else zone.upstream.query

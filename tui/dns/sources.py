@@ -210,11 +210,15 @@ def _pod_bodies(topology: Topology, cluster) -> dict[tuple[str, str], dict]:
 
 def collect(topology: Topology, cluster) -> Sources:
     """Services, ready endpoint slices, pods and namespaces as CoreDNS's informers hold them."""
-    by_kind: dict[str, list[KubeObject]] = {"Service": [], "EndpointSlice": [], "Endpoints": []}
-    for o in topology.objects:
-        found = by_kind.get(o.kind)
-        if found is not None:
-            found.append(o)
+    kinds = ("Service", "EndpointSlice", "Endpoints")
+    if getattr(cluster, "topology", None) is topology and hasattr(cluster, "objects_of"):  # (sorted once for all who ask)
+        by_kind = {k: cluster.objects_of(k) for k in kinds}
+    else:
+        by_kind = {k: [] for k in kinds}
+        for o in topology.objects:
+            found = by_kind.get(o.kind)
+            if found is not None:
+                found.append(o)
     by_key = {s.key: s for s in cluster.services}
     svc_objs = {(o.namespace or "default", o.name): o for o in by_kind["Service"]}
     services: dict[tuple[str, str], Service] = {}

@@ -124,6 +124,19 @@ class Cluster:
     # rules, parsed rules): the cluster is not changed after build_cluster, so it stays valid
     memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def objects_of(self, kind: str) -> list[KubeObject]:
+        """The topology's objects of ``kind``, in order (all kinds sorted in one pass, once)."""
+        by_kind = self.memo.get("objects-by-kind")
+        if by_kind is None:
+            by_kind = self.memo["objects-by-kind"] = {}
+            for o in self.topology.objects:
+                found = by_kind.get(o.kind)
+                if found is None:
+                    by_kind[o.kind] = [o]
+                else:
+                    found.append(o)
+        return by_kind.get(kind, [])
+
     def endpoints_for(self, svc: Service, port: ServicePort) -> list[Endpoint]:
         return self.endpoints.get((svc.key, port.name), [])
 

@@ -84,9 +84,8 @@ def _spec(cluster: Cluster, svc: Service) -> dict:
     index = cluster.memo.get("service-objects")
     if index is None:
         index = {}
-        for o in cluster.topology.objects:
-            if o.kind == "Service":
-                index.setdefault(((o.namespace or "default"), o.name), o)
+        for o in cluster.objects_of("Service"):
+            index.setdefault(((o.namespace or "default"), o.name), o)
         cluster.memo["service-objects"] = index
     o = index.get((svc.namespace, svc.name))
     if o is None:
