@@ -17,3 +17,10 @@ def workdir(tmp_path, monkeypatch):
         shutil.copy(f, tmp_path / f.name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory, monkeypatch):
+    """Every test its own state directory: a recovery file the dashboard keeps never reaches the user's home,
+    nor another test."""
+    monkeypatch.setenv("KUBENET_TUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))

@@ -99,12 +99,112 @@ class KubenetApp(App[None]):
         if isinstance(self.screen, MainScreen) and self.workspace is not None and self.workspace.dirty:
             from .forms.confirm import ConfirmScreen
 
+            def answer(yes: bool) -> None:
+                if yes:
+                    if self._recovery is not None:
+                        self._recovery.discard()  # the user chose to drop the edits: nothing to offer next time
+                    self.exit()
+
             self.push_screen(ConfirmScreen("Quit without saving?", "There are unsaved changes (ctrl+s saves them).", "Quit", "Stay"),
-                             lambda yes: self.exit() if yes else None)
+                             answer)
         elif isinstance(self.screen, MainScreen):
             self.exit()
         else:
             self.pop_screen()
+
+    # -- unsaved edits kept on disk (see tui.edit.recovery) ---------------------
+    _recovery = None  # the Recovery of the files open
+    _recovery_asking = False  # an earlier session's edits are being offered: the file is left as it is meanwhile
+    _recovery_warned = False
+
+    def keep_recovery(self) -> None:
+        """After every change of the workspace (the main screen calls it when it shows the model): the unsaved
+        edits written to the recovery file, or the file removed when there are none. On the first call for a set of
+        files, edits an earlier session left for them are offered back instead."""
+        ws = self.workspace
+        if ws is None or os.environ.get("KUBENET_TUI_NO_RECOVERY"):
+            return
+        from ..edit.recovery import Recovery
+
+        wanted = [os.path.abspath(p) for p in ws.paths]
+        if self._recovery is None or self._recovery.paths != wanted:
+            if self._recovery is not None and not self._recovery_asking:
+                self._recovery.discard()  # the files open before: saved under another name, or left on purpose
+            self._recovery = Recovery(list(ws.paths))
+            self._recovery_asking = False
+            pending = self._recovery.pending()
+            if pending is not None:
+                self._offer_recovery(pending)
+                return
+        if self._recovery_asking:
+            return
+        import threading
+
+        recovery, target = self._recovery, (ws.real() if ws.dirty and hasattr(ws, "real") else ws)
+        self._recovery_generation = generation = getattr(self, "_recovery_generation", 0) + 1
+        lock = self.__dict__.setdefault("_recovery_lock", threading.Lock())
+        if getattr(self.main, "big", False) and ws.dirty:  # a big input's documents: serialised off the keys
+            def write() -> None:
+                with lock:
+                    if generation == self._recovery_generation:  # else a later change writes (the latest state)
+                        recovery.keep(target)
+                if recovery.failed:
+                    self.call_from_thread(self._recovery_failed)
+
+            self.main.run_worker(write, thread=True, group="recovery", name="recovery")
+            return
+        with lock:  # (after any write a worker is doing: its state is older)
+            recovery.keep(target)
+        self._recovery_failed()
+
+    def _recovery_failed(self) -> None:
+        if self._recovery is not None and self._recovery.failed and not self._recovery_warned:
+            self._recovery_warned = True
+            self.notify(f"Unsaved edits are not protected against a crash: {self._recovery.failed}", severity="warning", timeout=8)
+
+    def _offer_recovery(self, pending) -> None:
+        from .forms.recovery import RecoveryScreen
+
+        self._recovery_asking = True
+        recovery = self._recovery
+
+        def answer(choice: str | None) -> None:
+            if recovery is not self._recovery:
+                return  # other files were opened meanwhile
+            self._recovery_asking = False
+            if choice == "restore":
+                self._restore(pending)
+            elif choice == "discard":
+                recovery.discard()
+                self.notify("Discarded the earlier session's unsaved edits.", timeout=4)
+            else:
+                aside = recovery.set_aside()
+                self.notify(f"The earlier session's unsaved edits are kept in {aside}." if aside else
+                            f"The earlier session's unsaved edits stay in {recovery.path}.", timeout=8)
+                if aside is None:
+                    self._recovery_asking = True  # never overwrite them
+
+        self.push_screen(RecoveryScreen(pending), answer)
+
+    def _restore(self, pending) -> None:
+        from ..edit import EditError
+
+        ws = self.workspace
+        real = ws.real() if hasattr(ws, "real") else ws
+        try:
+            restored = real.restore(pending.files)
+        except EditError as e:
+            aside = self._recovery.set_aside()
+            first = e.problems[0] if e.problems else None
+            self.notify(f"The earlier session's edits do not load with the files as they are now"
+                        f"{': ' + str(first) if first else ''}. They are kept in {aside or self._recovery.path}.",
+                        severity="error", timeout=10)
+            if aside is None:
+                self._recovery_asking = True
+            return
+        self.main.refresh_model()  # (which writes them to this session's recovery file)
+        self.notify(f"Restored unsaved edits to {', '.join(restored)} (ctrl+s saves them, ctrl+z takes them back)."
+                    if restored else "Nothing to restore: the files already hold those edits.", timeout=6)
 
     def open_paths(self, paths: list[str]) -> dict[str, str] | None:
         """Replace the workspace with other files; None when done (or loading, for a big input), else the problems."""

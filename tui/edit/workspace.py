@@ -12,6 +12,7 @@ keeping the previous version as ``FILE.bak``.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import tempfile
@@ -73,9 +74,11 @@ class Workspace:
         self.files: list[_File] = []
         docs: list[tuple[str, tuple[dict, ...]]] = []
         texts: dict[str, str] = {}
+        self.digests: dict[str, str] = {}  # each file's bytes as read or last written (sha256), for recovery
         for path in expand(paths):
             with open(path, "rb") as fh:
                 data = fh.read()
+            self.digests[path] = hashlib.sha256(data).hexdigest()
             text = data.decode("utf-8-sig", errors="replace")
             texts[path] = text
             try:
@@ -236,6 +239,22 @@ class Workspace:
         self.loaded = self.validate(self.state)
         return True
 
+    def restore(self, files: tuple[tuple[str, tuple, str | None], ...]) -> list[str]:
+        """Take back edits a crashed session left (``(file, documents, base)`` for each file it had changed, as
+        :meth:`tui.edit.recovery.Recovery.pending` gives them) as unsaved edits of this workspace: one step that
+        undo takes back. Files not open here are left out; returns the files restored. Raises
+        :class:`EditError` when the documents do not load with the others (nothing is changed then)."""
+        by_path = {os.path.abspath(f): docs for f, docs, _ in files}
+        state = tuple((path, tuple(by_path.get(os.path.abspath(path), docs))) for path, docs in self.state)
+        restored = [path for path, _ in self.state if os.path.abspath(path) in by_path]
+        if not restored or state == self.state:
+            return []
+        loaded = self.validate(state)
+        self.undo_stack.append(self.state)
+        self.redo_stack.clear()
+        self.state, self.loaded = state, loaded
+        return restored
+
     # -- saving -----------------------------------------------------------
     def save(self, path: str | None = None) -> list[str]:
         """Write changed files (or everything into ``path``, which becomes the file). Returns what was written."""
@@ -244,7 +263,9 @@ class Workspace:
             docs = tuple(d for _, ds in self.state for d in ds)
             is_json = path.endswith(".json")
             header = self.files[0].header if self.files else ""
-            atomic_write(path, dump_documents(docs, is_json, header))
+            text = dump_documents(docs, is_json, header)
+            atomic_write(path, text)
+            self.digests = {path: hashlib.sha256(text.encode()).hexdigest()}
             self.files = [_File(path, header, is_json)]
             self.state = ((path, docs),)
             self.paths = [path]
@@ -256,6 +277,7 @@ class Workspace:
         for p, docs in self.state:
             if saved_docs.get(p) != docs:
                 atomic_write(p, texts[p])
+                self.digests[p] = hashlib.sha256(texts[p].encode()).hexdigest()
                 written.append(p)
         self.saved = self.state
         return written
@@ -303,8 +325,19 @@ def atomic_write(path: str, text: str) -> None:
 
 
 def _copy(src: Path, dst: Path) -> None:
+    """``src``'s bytes into ``dst``, whole or not at all (a temporary file renamed over it)."""
     data = src.read_bytes()
-    with open(dst, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    try:
+        os.fchmod(fd, src.stat().st_mode & 0o7777)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dst)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -223,6 +223,7 @@ class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, Ingress
             gc.freeze()  # millions of long-lived objects: no full collection walks them again (it would stall a key)
             # workers compile nodes and build the zone on other threads: the UI's thread waits less for the GIL
             sys.setswitchinterval(UI_SWITCH_INTERVAL)
+        self.app.keep_recovery()  # the unsaved edits on disk, in case the session ends without asking
 
     def _show_routes(self) -> None:
         item = self.selected
