@@ -254,3 +254,105 @@ def test_a_burst_with_malformed_packets_among_the_queries_gets_every_answer(big)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.sendto(packet, (HOST, big.port))
     assert ask(big.port, "web.default.svc.cluster.local", "A").answer[0][0].address == "10.96.0.20"
+
+
+# -- under attack: what a hostile client may send ------------------------------------------------------------
+
+def _header(qid: int = 0x4242, qd: int = 1, flags: int = 0x0100) -> bytes:
+    import struct
+
+    return struct.pack("!HHHHHH", qid, flags, qd, 0, 0, 0)
+
+
+def _udp_replies(port: int, packets: list[bytes], wait: float = 1.0) -> dict[int, bytes]:
+    """Send every packet, then collect the replies by query id."""
+    got: dict[int, bytes] = {}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for p in packets:
+            s.sendto(p, (HOST, port))
+        s.settimeout(wait)
+        while True:
+            try:
+                data, _ = s.recvfrom(65535)
+            except TimeoutError:
+                return got
+            if len(data) >= 2:
+                got[int.from_bytes(data[:2], "big")] = data
+
+
+def test_compression_pointer_loops_and_oversized_names_get_formerr(big):
+    loops = {
+        0x1001: _header(0x1001) + b"\xc0\x0c" + b"\x00\x01\x00\x01",  # a name that points at itself
+        0x1002: _header(0x1002) + b"\x03abc\xc0\x0c" + b"\x00\x01\x00\x01",  # a label, then back to its own start
+        0x1003: _header(0x1003) + b"\xc0\x0e\xc0\x0c" + b"\x00\x01\x00\x01",  # two pointers pointing at each other
+        0x1004: _header(0x1004) + b"\xc0\xff" + b"\x00\x01\x00\x01",  # a pointer past the end
+        0x1005: _header(0x1005) + b"\x3f" + b"a" * 63 + b"\xc0\x0c" + b"\x00\x01\x00\x01",  # a pointer loop growing the name
+        0x1006: _header(0x1006) + b"".join(b"\x3f" + b"a" * 63 for _ in range(5)) + b"\x00\x00\x01\x00\x01",  # 320 octets > 255
+        0x1007: _header(0x1007) + b"\x40" + b"a" * 64 + b"\x00\x00\x01\x00\x01",  # a label of 64 (0x40: a reserved label type)
+        0x1008: _header(0x1008, qd=65535) + b"\x00\x00\x01\x00\x01",  # 65,535 questions announced, one there
+        0x1009: _header(0x1009) + b"\x05ab",  # a name cut short
+    }
+    replies = _udp_replies(big.port, list(loops.values()))
+    for qid in loops:
+        assert qid in replies, f"no reply to {qid:#x}"
+        reply = replies[qid]
+        assert reply[2] & 0x80 and reply[3] & 0x0F == dns.rcode.FORMERR, f"{qid:#x}: {reply[:4].hex()}"
+    r = ask(big.port, "web.default.svc.cluster.local", "A")  # still answering
+    assert r.answer[0][0].address == "10.96.0.20"
+
+
+def test_random_and_mutated_packets_never_stop_it(big):
+    import random
+
+    rng = random.Random(9)
+    good = dns.message.make_query("web.default.svc.cluster.local", "A").to_wire()
+    packets = []
+    for i in range(1500):
+        if i % 3 == 0:
+            packets.append(bytes(rng.randrange(256) for _ in range(rng.randrange(0, 600))))
+        else:  # a real query with a few bytes flipped, cut or repeated
+            b = bytearray(good)
+            for _ in range(rng.randrange(1, 6)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            if rng.random() < 0.3:
+                b = b[: rng.randrange(len(b))]
+            if rng.random() < 0.1:
+                b = b * rng.randrange(2, 40)
+            packets.append(bytes(b))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for k, p in enumerate(packets):
+            s.sendto(p, (HOST, big.port))
+            if k % 100 == 99:
+                time.sleep(0.01)  # a burst the socket buffer holds
+    time.sleep(0.5)
+    for tcp in (False, True):
+        r = ask(big.port, "web.default.svc.cluster.local", "A", tcp=tcp)
+        assert r.answer[0][0].address == "10.96.0.20"
+
+
+def test_tcp_junk_lengths_and_a_flood_of_idle_connections(big):
+    from tui.dns.server import TCP_CLIENTS
+
+    idle = []
+    try:
+        for _ in range(TCP_CLIENTS + 40):  # more clients than it serves, each sending nothing
+            idle.append(socket.create_connection((HOST, big.port), timeout=3))
+        with socket.create_connection((HOST, big.port), timeout=3) as s:  # a length longer than what follows, then gone
+            s.sendall(b"\xff\xff" + b"\x00" * 10)
+        time.sleep(0.2)
+    finally:
+        for s in idle:
+            s.close()
+    time.sleep(0.3)  # the idle clients' slots come back as they are closed
+    r = ask(big.port, "web.default.svc.cluster.local", "A", tcp=True)
+    assert r.answer[0][0].address == "10.96.0.20"
+    r = ask(big.port, "web.default.svc.cluster.local", "A")
+    assert r.answer[0][0].address == "10.96.0.20"
+
+
+def test_names_outside_the_cluster_are_never_looked_up_for_real(big):
+    """Not an open resolver: a name outside the cluster's zones gets what the topology's simulated upstream says
+    (nothing listed here: NXDOMAIN), never an answer from the real Internet."""
+    for name in ("example.com", "google.com", "localhost", "www.kubernetes.io"):
+        r = ask(big.port, name, "A")
+        assert r.rcode() == dns.rcode.NXDOMAIN and not r.answer, name

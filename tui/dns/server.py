@@ -35,6 +35,7 @@ from .records import Answer, Record
 
 UDP_LIMIT, TCP_LIMIT, EDNS_PAYLOAD = 512, 65535, 1232
 TCP_IDLE = 10.0
+TCP_CLIENTS = 128  # TCP connections served at once: more are closed at once (no thread each for a flood)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -132,6 +133,7 @@ class DnsServer:
         self.port = self.udp.getsockname()[1]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._tcp_slots = threading.BoundedSemaphore(TCP_CLIENTS)
 
     @staticmethod
     def _bind(family, host: str, port: int):
@@ -226,12 +228,15 @@ class DnsServer:
                 if self._stop.is_set():
                     return
                 continue
+            if not self._tcp_slots.acquire(blocking=False):  # as many clients as it serves: this one is turned away
+                conn.close()
+                continue
             t = threading.Thread(target=self._tcp_conn, args=(conn,), daemon=True)
             t.start()
 
     def _tcp_conn(self, conn: socket.socket) -> None:
-        conn.settimeout(TCP_IDLE)
         try:
+            conn.settimeout(TCP_IDLE)
             while not self._stop.is_set():
                 head = _recv_exact(conn, 2)
                 if head is None:
@@ -247,6 +252,7 @@ class DnsServer:
             return
         finally:
             conn.close()
+            self._tcp_slots.release()
 
     def start(self) -> None:
         """Serve in background threads (tests, the dashboard); :meth:`close` stops them."""
