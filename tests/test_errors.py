@@ -116,6 +116,7 @@ def test_bad_input(name: str):
         return
     assert out == "", f"nothing on stdout when the input is bad: {out!r}"
     errors = assert_located(err, path)
+    assert all(len(e) < 1000 for e in errors), "an error line that long quotes too much of the input back"
     if lines != "any":
         wanted = lines.split(",")
         assert any(re.search(rf"{re.escape(name)}:{ln}(:|\b)", both) for ln in wanted), f"no {name}:{lines}: location in\n{err}"

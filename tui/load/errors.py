@@ -7,12 +7,25 @@ single :class:`LoadError` carrying them, so a user sees every mistake at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model.source import Mark
 
 __all__ = ["LoadError", "Mark", "Problem", "Problems", "did_you_mean"]
+
+MAX_ERRORS = 1000
+"""Errors kept of one load: a file with millions of bad items gets the first ones and a count of the rest, in
+bounded memory (a compiler's "too many errors")."""
+LONG = re.compile(r"\S{121,}")  # a word this long in a message (a 20 MB scalar quoted back) is shortened
+
+
+def _shorten(text: str) -> str:
+    """``text`` with every word longer than 120 characters cut in the middle, its length said."""
+    if len(text) <= 120:
+        return text
+    return LONG.sub(lambda m: f"{m.group()[:60]}…{m.group()[-20:]} ({len(m.group()):,} characters)", text)
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,11 @@ class Problem:
     path: str
     message: str
     severity: str = "error"
+
+    def __post_init__(self) -> None:
+        if len(self.message) > 120 or len(self.path) > 120:
+            object.__setattr__(self, "message", _shorten(self.message))
+            object.__setattr__(self, "path", _shorten(self.path))
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -53,12 +71,22 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self.unused: dict[str, list[Mark]] = {}
+        self.errors_left_out = 0  # errors past MAX_ERRORS, counted only
+        self._first_left_out: Mark | None = None
+        self._n_errors = 0
 
     def error(self, mark: Mark, path: str, message: str) -> None:
+        if self._n_errors >= MAX_ERRORS:
+            self.errors_left_out += 1
+            if self._first_left_out is None:
+                self._first_left_out = mark
+            return
+        self._n_errors += 1
         self.items.append(Problem(mark, path, message))
 
     def warn(self, mark: Mark, path: str, message: str) -> None:
-        self.items.append(Problem(mark, path, message, "warning"))
+        if len(self.items) - self._n_errors < MAX_ERRORS:  # (as many warnings as errors at most)
+            self.items.append(Problem(mark, path, message, "warning"))
 
     def skipped(self, mark: Mark, what: str) -> None:
         """An object of a kind the simulation does not use (``what``: its apiVersion and kind)."""
@@ -83,8 +111,13 @@ class Problems:
         return [p for p in self.items if p.severity == "warning"]
 
     def raise_if_errors(self) -> None:
-        if self.errors:
-            raise LoadError(self.errors)
+        errors = self.errors
+        if errors:
+            if self.errors_left_out:
+                errors.append(Problem(self._first_left_out or errors[-1].mark, "file",
+                                      f"{self.errors_left_out:,} more errors not listed (the first {MAX_ERRORS:,} are): "
+                                      "fix those and check again"))
+            raise LoadError(errors)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
