@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from ..model.source import NOWHERE, Mark
 from ..model.topology import KubeObject
 from .errors import Problems
+from .shapes import fits
 from .values import dns1123_label, dns1123_subdomain
 from .yamlsrc import SourceError, YList, YMap, read_documents
 
@@ -297,6 +298,7 @@ class _Reader:
         self.shared: dict = {}  # (namespace, owner) -> the parts the last pod of that owner had
         self.labels_ok: set = set()  # (key, value) pairs already found valid
         self.names_ok: set = set()  # namespaces already found valid
+        self.fits_memo: dict = {}  # the fields' types: the last lists found right (shapes.fits)
 
     def items(self, i: int) -> int:
         """Read the list of items starting at ``i``; where it ends."""
@@ -394,7 +396,7 @@ class _Reader:
         ann = meta.get("annotations")
         if ann is not None and (type(ann) is not dict or not all(type(x) is str for x in ann.values())):
             return False
-        return True
+        return fits("Pod", v, self.fits_memo)
 
     def _slim_pod(self, v: dict) -> dict:
         """What the simulation reads of a Pod, equal parts shared with the last pod of the same owner."""

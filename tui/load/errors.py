@@ -7,13 +7,14 @@ single :class:`LoadError` carrying them, so a user sees every mistake at once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model.source import Mark
 
-__all__ = ["LoadError", "Mark", "Problem", "Problems", "did_you_mean"]
+__all__ = ["LoadError", "Mark", "Problem", "Problems", "did_you_mean", "one_line"]
 
 MAX_ERRORS = 1000
 """Errors kept of one load: a file with millions of bad items gets the first ones and a count of the rest, in
@@ -43,8 +44,11 @@ class Problem:
             object.__setattr__(self, "path", _shorten(self.path))
 
     def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.mark}: {self.severity}: {where}{self.message}"
+        path = one_line(self.path)
+        if path and path.strip() != path:  # (a key of blanks): quoted, so that the path still reads as one
+            path = json.dumps(path, ensure_ascii=False)
+        where = f"{path}: " if path else ""
+        return f"{self.mark}: {self.severity}: {where}{one_line(self.message)}"
 
     def to_dict(self) -> dict:
         return {
@@ -55,6 +59,14 @@ class Problem:
             "path": self.path,
             "message": self.message,
         }
+
+
+def one_line(text: str) -> str:
+    """``text`` with what would break a one-line report (a newline, a control character) escaped as Python writes it:
+    a key or a value quoted in a message may hold anything."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class LoadError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -43,6 +44,8 @@ class Fields:
         self.known = known
 
     def at(self, key: str) -> str:
+        if not key or not key.isprintable() or key.strip() != key:  # (an unknown key of blanks or control characters)
+            return f"{self.path}[{json.dumps(key, ensure_ascii=False)}]"
         return f"{self.path}.{key}" if self.path else key
 
     def mark(self, key: str) -> Mark:
@@ -107,4 +110,4 @@ class Fields:
         for k in self.m:
             if k not in self.known:
                 hint = did_you_mean(str(k), self.known)
-                self.problems.error(self.m.kmark(k), self.at(str(k)), f'unknown field "{k}"{hint}')
+                self.problems.error(self.m.kmark(k), self.at(str(k)), f"unknown field {json.dumps(str(k), ensure_ascii=False)}{hint}")

@@ -1,8 +1,9 @@
 """Standard Kubernetes objects: their generic shape, as the API server checks it.
 
 Here an object is validated for apiVersion, kind, metadata (names, labels,
-annotations) and a few fields the simulator relies on (Service ports); it is
-then kept whole as a :class:`KubeObject` for later layers to give it meaning.
+annotations), a few fields the simulator relies on (Service ports, replicas)
+and the types of every field it reads (:mod:`.shapes`); it is then kept whole
+as a :class:`KubeObject` for later layers to give it meaning.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..model.topology import KubeObject
+from . import shapes
 from .errors import Problems, did_you_mean
 from .fields import Fields, type_name
 from .values import dns1035_label, dns1123_label, dns1123_subdomain
@@ -43,6 +45,9 @@ KINDS: dict[str, tuple[tuple[str, ...], bool, str]] = {
     "Job": (("batch/v1",), True, "subdomain"),
     "CronJob": (("batch/v1",), True, "subdomain"),
 }
+# The kinds the simulation finds by their name alone (it matches Ingress, IngressClass and NetworkPolicy with their
+# apiVersion: tui.ingress.controllers.is_ingress, tui.netpol.policy.is_policy).
+BY_KIND_ONLY = frozenset(KINDS) - {"Ingress", "IngressClass", "NetworkPolicy"}
 # Kinds a real dump carries that the simulation does not use: skipped with a note (core ones first).
 UNUSED_CORE = ("Event", "ComponentStatus", "Binding")
 NOT_SIMULATED = ("ServiceAccount", "PersistentVolumeClaim", "PersistentVolume", "ResourceQuota", "LimitRange", "PodTemplate",
@@ -61,6 +66,8 @@ TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status", "data", "binar
 METADATA_FIELDS = ("name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
                    "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                    "ownerReferences", "finalizers", "managedFields", "selfLink")
+WORKLOADS = ("Deployment", "ReplicaSet", "StatefulSet")  # (a DaemonSet has no replicas: a pod on each node)
+MAX_REPLICAS = 150_000  # Kubernetes' scalability limit: "no more than 150,000 total pods"
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 NODE_PORT_RANGE = (30000, 32767)
@@ -77,6 +84,7 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
     """Validate one standard object's shape; None when it cannot be kept. ``body``: the object as plain
     data when the caller has it already (else it is made from ``m``)."""
     f = Fields(m, path, problems, TOP_FIELDS)
+    start = len(problems.items)
     spec = KINDS.get(kind)
     if api_version == "v1" and kind in UNUSED_CORE:
         return _skipped(m, problems, api_version, kind, body)
@@ -113,8 +121,11 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
                 if not isinstance(v, str):
                     problems.error(ann.vmark(k), f"{meta.at('annotations')}.{k}", f"an annotation value is a string, got {type_name(v)}")
         meta.done()
+    keep = True
     if kind == "Service":
         _service(f)
+    elif kind in WORKLOADS:
+        keep = _replicas(f)  # (else not kept: its pods would be made all the same, by the millions)
     elif kind == "Ingress":
         from .ingress import check_ingress
 
@@ -125,6 +136,8 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
     f.done()
     if namespaced and namespace is None:
         namespace = "default"
+    if not shapes.check(kind, m, path, problems, {p.path for p in problems.items[start:]}) or not keep:
+        return None  # (not kept: what reads it may count on the types of its fields)
     if name is None:
         return None
     if _unused(kind, namespace, name, m):
@@ -140,6 +153,8 @@ def _skipped(m: YMap, problems: Problems, api_version: str, kind: str, body: dic
     meta = m.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     ns = meta.get("namespace") if isinstance(meta, dict) else None
+    if kind in BY_KIND_ONLY and _other_group(api_version):  # another group's kind of the same name (Knative's Service):
+        kind = f"{kind}.{api_version.rpartition('/')[0]}"  # kept by its full name, so that what looks for a Service passes it by
     return KubeObject(api_version, kind, str(name or ""), str(ns) if ns else None, plain(m) if body is None else body, m.mark)
 
 
@@ -158,7 +173,7 @@ def _field_marks(m: YMap) -> dict:
     """Where the fields the cluster checks were written, to locate their errors."""
     out = {}
     for section, key in (("spec", "clusterIP"), ("spec", "podCIDR"), ("status", "podIP"), ("spec", "ipFamilyPolicy"), ("spec", "clusterIPs"),
-                         ("metadata", "namespace"), ("data", "Corefile")):
+                         ("metadata", "namespace"), ("data", "Corefile"), ("status", "addresses")):
         sec = m.get(section)
         if isinstance(sec, YMap) and key in sec:
             out[f"{section}.{key}"] = sec.vmark(key)
@@ -196,6 +211,21 @@ def _labels(meta: Fields, key: str) -> None:
             meta.problems.error(labels.vmark(k), at, f"a label value is a string, got {type_name(v)} (quote it)")
         elif len(v) > 63 or not _LABEL_VALUE.match(v):
             meta.problems.error(labels.vmark(k), at, f'"{v}" is not a valid label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit')
+
+
+def _replicas(f: Fields) -> bool:
+    """A workload's spec.replicas: the API server's floor, and the pods a cluster can run at all (each one is
+    simulated: a typo of a few zeros would have the simulator make pods for hours). Whether it is right."""
+    spec = f.m.get("spec")
+    n = spec.get("replicas") if isinstance(spec, YMap) else None
+    if type(n) is not int:
+        return True  # (its type: tui.load.shapes)
+    at, mark = f"{f.at('spec')}.replicas", spec.vmark("replicas")
+    if n < 0:
+        f.problems.error(mark, at, f"{n}: must be greater than or equal to 0")
+    elif n > MAX_REPLICAS:
+        f.problems.error(mark, at, f"{n:,} pods is more than a cluster runs (Kubernetes supports {MAX_REPLICAS:,} pods in all)")
+    return 0 <= n <= MAX_REPLICAS
 
 
 def _service(f: Fields) -> None:
