@@ -151,7 +151,8 @@ def _policy_types(spec: Fields) -> None:
             spec.problems.error(mark, path, f'unsupported value "{t}": one of {", ".join(POLICY_TYPES)}{did_you_mean(t, POLICY_TYPES)}')
         elif t in seen:
             spec.problems.warn(mark, path, f'"{t}" is listed twice (the API server accepts it; once is enough)')
-        seen.add(t)
+        else:
+            seen.add(t)
 
 
 def _selector(s: Fields) -> None:

@@ -221,6 +221,9 @@ def _host(f: Fields, doc: TopologyDoc) -> Host | None:
     role = f.get("role", str)
     f.get("description", str)
     ifaces = [i for _, item, p in f.maps("interfaces") if (i := _interface(Fields(item, p, problems, IFACE_FIELDS), False, doc))]
+    if role == "node" and not any(a.version == 4 for i in ifaces for a in i.addresses):
+        f.error("interfaces", "a Kubernetes node needs an IPv4 address on one of its interfaces: its InternalIP, which the other "
+                              "nodes route its pods' traffic to")
     routes = [r for _, item, p in f.maps("routes") if (r := _route(Fields(item, p, problems, ROUTE_FIELDS), doc))]
     bridges = []
     for _, item, p in f.maps("bridges"):
@@ -281,7 +284,10 @@ def _docker(d: Fields) -> DockerBridge:
         d.error("cidr", "the Docker bridge network is IPv4 here")
         cidr = ipaddress.IPv4Network("172.17.0.0/16")
     gw_text = d.get("address", str)
-    gateway = ipaddress.IPv4Interface(f"{next(cidr.hosts())}/{cidr.prefixlen}")
+    if cidr.prefixlen == 32:
+        d.error("cidr", f"{cidr} is a single address: no room for the bridge's address and the containers'")
+        cidr = ipaddress.IPv4Network("172.17.0.0/16")
+    gateway = ipaddress.IPv4Interface(f"{next(iter(cidr.hosts()))}/{cidr.prefixlen}")
     if gw_text is not None:
         try:
             ip = parse_ip(gw_text.split("/")[0])

@@ -12,6 +12,8 @@ and ``.marks``); scalars are plain Python values.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import yaml
 
 from .errors import Mark, Problem
@@ -170,6 +172,13 @@ def _check_binary(data: bytes, file: str, limit: int = MAX_FILE_BYTES) -> str:
         raise SourceError([Problem(Mark(file, line, col), "file", "binary input: not valid UTF-8 text")]) from None
 
 
+class _At(NamedTuple):
+    """A position as PyYAML's marks give it (from 0)."""
+
+    line: int
+    column: int
+
+
 def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -> list[tuple[object, Mark]]:
     """Parse every document of ``data``; returns ``(value, mark)`` pairs.
 
@@ -281,6 +290,17 @@ def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -
             if m.column < len(line) and line[m.column] == "\t":
                 msg = "a tab character cannot indent YAML: use spaces"
         raise SourceError(duplicates + [Problem(mark, "yaml", msg)]) from None
+    except UnicodeEncodeError as e:  # a text (not bytes) holding a lone surrogate: no UTF-8 can carry it
+        line = text.count("\n", 0, e.start)
+        where = mk(_At(line, e.start - (text.rfind("\n", 0, e.start) + 1)))
+        raise SourceError([Problem(where, "file", f"not a text: a lone surrogate U+{ord(text[e.start]):04X} (no UTF-8 can "
+                                                  "carry it)")]) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (a control character): where it is
+        pos = min(max(e.position, 0), len(text))
+        line = text.count("\n", 0, pos)
+        char = e.character if isinstance(e.character, int) else ord(e.character[:1] or "\0")
+        where = mk(_At(line, pos - (text.rfind("\n", 0, pos) + 1)))
+        raise SourceError(duplicates + [Problem(where, "yaml", f"unacceptable character #x{char:04x}: {e.reason}")]) from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked reader errors
         raise SourceError([Problem(Mark(file, 1, 1), "yaml", str(e))]) from None
     except RecursionError:  # pragma: no cover - guarded by MAX_DEPTH
