@@ -98,15 +98,15 @@ class SliceList(_FilledOnUse):
 
 
 def _target_port(pod_body: dict, sp: dict) -> int | None:
-    tp = sp.get("targetPort", sp.get("port"))
+    tp = sp.get("port") if sp.get("targetPort") is None else sp["targetPort"]  # (null: unset, the port's number)
     if isinstance(tp, int):
         return tp
     if isinstance(tp, str) and tp.isdigit():
         return int(tp)
-    proto = sp.get("protocol", "TCP")
+    proto = sp.get("protocol") or "TCP"
     for c in (pod_body.get("spec") or {}).get("containers") or []:
         for p in (c or {}).get("ports") or []:
-            if isinstance(p, dict) and p.get("name") == tp and p.get("protocol", "TCP") == proto and isinstance(p.get("containerPort"), int):
+            if isinstance(p, dict) and p.get("name") == tp and (p.get("protocol") or "TCP") == proto and isinstance(p.get("containerPort"), int):
                 return p["containerPort"]
     return None
 

@@ -210,7 +210,7 @@ def _pod(o: KubeObject, memo: dict | None = None) -> Pod:
         for c in containers:
             for p in (c or {}).get("ports") or []:
                 if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
-                    out.append(ContainerPort(p["containerPort"], p.get("protocol", "TCP"), p.get("name")))
+                    out.append(ContainerPort(p["containerPort"], p.get("protocol") or "TCP", p.get("name")))
         ports = tuple(out)
         if memo is not None and containers:
             memo[id(containers)] = (containers, ports)
@@ -245,10 +245,11 @@ def _pod(o: KubeObject, memo: dict | None = None) -> Pod:
 
 def _service(o: KubeObject) -> Service:
     spec = o.body.get("spec") or {}
-    stype = spec.get("type", "ClusterIP")
+    stype = spec.get("type") or "ClusterIP"  # (null is the field unset: its default, as the API server has it)
     cip = spec.get("clusterIP")
     ports = tuple(
-        ServicePort(p.get("name") or "", p["port"], p.get("protocol", "TCP"), p.get("targetPort", p["port"]), p.get("nodePort"))
+        ServicePort(p.get("name") or "", p["port"], p.get("protocol") or "TCP", p["port"] if p.get("targetPort") is None else p["targetPort"],
+                    p.get("nodePort"))
         for p in spec.get("ports") or [] if isinstance(p, dict) and isinstance(p.get("port"), int)
     )
     selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else None
@@ -261,7 +262,7 @@ def _service(o: KubeObject) -> Service:
     if first is not None and first.version == 6:  # an IPv6-first Service: the model keeps IPv4 first
         first, second = second, first
     return Service(o.namespace or "default", o.name, stype, first, ports, selector,
-                   spec.get("externalTrafficPolicy", "Cluster"), spec.get("sessionAffinity", "None"), cip == "None", lb,
+                   spec.get("externalTrafficPolicy") or "Cluster", spec.get("sessionAffinity") or "None", cip == "None", lb,
                    policy, second)
 
 

@@ -56,12 +56,14 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
             for i, p in enumerate(spec.get("ports") or []):
                 np = p.get("nodePort") if isinstance(p, dict) else None
                 if isinstance(np, int):
-                    key = (np, p.get("protocol", "TCP"))
+                    key = (np, p.get("protocol") or "TCP")
                     if key in node_ports:
                         out.append((o, f"spec.ports[{i}].nodePort", f"provided port {np} is already allocated (to Service {node_ports[key]})"))
                     node_ports.setdefault(key, f"{o.namespace}/{o.name}")
         elif kind == "Node" and spec.get("podCIDR"):
             try:
+                if "/" not in spec["podCIDR"]:  # (an address alone is no CIDR: Go's net.ParseCIDR refuses it)
+                    raise ValueError
                 net = ipaddress.ip_network(spec["podCIDR"], strict=False)
             except ValueError:
                 out.append((o, "spec.podCIDR", f'"{spec["podCIDR"]}" is not a CIDR'))
@@ -82,7 +84,25 @@ def conflicts(topo: Topology) -> list[tuple[KubeObject, str, str]]:
                 out.append((o, "status.podIP", f"{ip} is already the address of pod {first.namespace}/{first.name}"))
             else:
                 pod_ips[ip] = o
-    return out
+    return out + _far_nodes(topo)
+
+
+def _far_nodes(topo: Topology) -> list[tuple[KubeObject, str, str]]:
+    """The Nodes no host describes share one network (the smallest /24-or-wider holding their InternalIPs, at most a
+    /8): a node whose InternalIP is not on it would reach no other node (its routes' gateways unreachable)."""
+    from .cluster import _node, node_network
+
+    hosted = {h.name for h in topo.hosts}
+    nodes = [(o, n) for o in topo.objects if o.kind == "Node" and o.name not in hosted
+             and (n := _node(o)).internal_ip is not None and n.internal_ip.version == 4]
+    if len(nodes) < 2:
+        return []
+    net = node_network([n for _, n in nodes])
+    first = next(n for _, n in nodes if n.internal_ip in net)
+    return [(o, "status.addresses", f"InternalIP {n.internal_ip} is not on one network with node {first.name}'s {first.internal_ip} "
+                                    f"({net}, the widest the nodes no host describes can share): describe the nodes as hosts "
+                                    "on networks of their own, with the routes between them")
+            for o, n in nodes if n.internal_ip not in net]
 
 
 def _any_overlap(objects) -> bool:

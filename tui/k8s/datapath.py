@@ -312,9 +312,9 @@ def _augment(topo: Topology, cluster: Cluster) -> tuple[Topology, dict]:
         if cidr is None:  # the pod CIDR has no block left for it (kube-controller-manager: "CIDR allocation failed"):
             out_hosts.append(replace(base, role="node"))  # its pods get no address and stay Pending
             continue
-        gw = ipaddress.ip_interface(f"{next(cidr.hosts())}/{cidr.prefixlen}")
+        gw = ipaddress.ip_interface(f"{next(iter(cidr.hosts()))}/{cidr.prefixlen}")  # (a /31's or /32's hosts() is a list)
         cidr6 = cidrs6.get(n)
-        gw6 = ipaddress.ip_interface(f"{next(cidr6.hosts())}/{cidr6.prefixlen}") if cidr6 is not None else None
+        gw6 = ipaddress.ip_interface(f"{next(iter(cidr6.hosts()))}/{cidr6.prefixlen}") if cidr6 is not None else None
         interfaces, bridges = base.interfaces, base.bridges
         if cni in ("bridge", "host-gw", "flannel"):
             bridges = bridges + (Bridge("cni0", (gw,) + ((gw6,) if gw6 is not None else ())),)
@@ -424,7 +424,8 @@ def _internet(hosts: list[Host], networks: list[Network], nodes: set[str], far: 
         routes = owner.routes if any(r.to == default for r in owner.routes) else owner.routes + (to_internet,)
         out[out.index(owner)] = replace(owner, interfaces=owner.interfaces + (wan,), forwarding=True, routes=routes)
     else:
-        net = first.addresses[0].network
+        net = first.addresses[0].network  # (the network as declared, when the node's prefix is not the network's)
+        net = next((n.cidr for n in networks if n.name == first.network and n.cidr is not None and first.addresses[0].ip in n.cidr), net)
         free = next((ip for ip in net.hosts() if ip not in taken), None)
         if free is None or "edge" in names:
             return hosts, networks

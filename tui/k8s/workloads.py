@@ -96,7 +96,7 @@ def _tolerates(t: dict, taint: dict) -> bool:
         return False
     if t.get("operator") == "Exists":
         return not t.get("key") or t["key"] == taint.get("key")
-    return t.get("key") == taint.get("key") and str(t.get("value", "")) == str(taint.get("value", ""))
+    return t.get("key") == taint.get("key") and str(t.get("value") or "") == str(taint.get("value") or "")
 
 
 def expand(objects: list[KubeObject], node_names: list[str], taints: dict | None = None) -> list[KubeObject]:
