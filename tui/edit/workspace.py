@@ -268,6 +268,9 @@ class Workspace:
             self.digests = {path: hashlib.sha256(text.encode()).hexdigest()}
             self.files = [_File(path, header, is_json)]
             self.state = ((path, docs),)
+            # The history goes on in the one file the documents are in now (an undo changes it, not the files left).
+            self.undo_stack = [((path, tuple(d for _, ds in s for d in ds)),) for s in self.undo_stack]
+            self.redo_stack = [((path, tuple(d for _, ds in s for d in ds)),) for s in self.redo_stack]
             self.paths = [path]
             self.loaded = self.validate(self.state)
             self.saved = self.state

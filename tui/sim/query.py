@@ -151,9 +151,9 @@ def resolvable(net: Network, src: str, dst: str) -> bool:
     cluster, a name that is no host, container or pod of the simulation."""
     try:
         ns = namespace(net, src)
-    except QueryError:
+        host, _ = split_port(dst)
+    except QueryError:  # no such source, or a port that is no port: nothing to resolve (the caller says what is wrong)
         return False
-    host, _ = split_port(dst)
     return ns.kind == "pod" and net.cluster is not None and bool(_DNS_NAME.match(host))
 
 

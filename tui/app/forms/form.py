@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Static
@@ -57,7 +57,8 @@ class FormScreen(ModalScreen[bool]):
         return TextInput(value=str(f.value or ""), placeholder=f.placeholder, id=f"f-{f.key}", suggester=suggester)
 
     def compose(self) -> ComposeResult:
-        with (VerticalScroll if self.compact else Vertical)(classes="dialog compact" if self.compact else "dialog"):
+        # scrollable either way: in a small terminal the field with the focus is scrolled into view
+        with VerticalScroll(classes="dialog compact" if self.compact else "dialog"):
             yield Label(self.form_title, classes="title")
             if self.note:
                 yield Static(self.note, classes="note")
@@ -81,7 +82,7 @@ class FormScreen(ModalScreen[bool]):
         # query, not query_one: when the app is already closing the form has no children
         for w in self.query(f"#f-{self.fields[0].key}") if self.fields else ():
             w.focus()
-        for d in self.query(".dialog.compact"):
+        for d in self.query(".dialog"):
             d.can_focus = False
 
     def on_descendant_focus(self, event) -> None:

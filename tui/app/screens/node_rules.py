@@ -132,9 +132,9 @@ class NodeRulesScreen(Screen[None]):
             pane.border_title = f"kube-proxy on {self.node}"
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.show()
+    async def on_mount(self) -> None:
         self.query_one("#rules").focus()
+        await self.show()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_view":
@@ -143,9 +143,9 @@ class NodeRulesScreen(Screen[None]):
             return self.view.endswith("iptables")
         return True
 
-    def show(self) -> None:
+    async def show(self) -> None:
         pane = self.query_one("#rules", ScrollableContainer)
-        pane.remove_children()
+        await pane.remove_children()  # gone before sections of the same ids come (w pressed twice in a row, before a frame)
         sections = self.views[self.view]()
         chains = sum(line.startswith(":") and not line.endswith("ACCEPT [0:0]") for _, text in sections for line in text.splitlines())
         rules = sum(line.startswith("-A ") for _, text in sections for line in text.splitlines())
@@ -155,26 +155,28 @@ class NodeRulesScreen(Screen[None]):
         else:
             servers = sum(bool(line) and line[0] not in " $IP" and not line.startswith("kube-ipvs0") for _, t in sections for line in t.splitlines())
             pane.border_subtitle = TITLES[self.view] + (f" · {servers} virtual servers" if self.view == "ipvs" else "") + others
+        bodies = []
         for section, text in sections:
             listing = not self.view.endswith("iptables")
             body = highlight_listing(text) if listing else highlight(text)
             wrap = self.wrap and not listing  # a listing keeps its columns
             body.no_wrap = not wrap
-            pane.mount(Static(body, id=f"rules-{section}", classes="rules-section" + ("" if wrap else " nowrap")))
+            bodies.append(Static(body, id=f"rules-{section}", classes="rules-section" + ("" if wrap else " nowrap")))
+        await pane.mount_all(bodies)
         self.sub_title = f"{self.node} · {self.view}"
 
     def action_jump(self, table: str) -> None:
         for w in self.query(f"#rules-{table}"):
             self.query_one("#rules").scroll_to_widget(w, top=True, animate=False)
 
-    def action_wrap(self) -> None:
+    async def action_wrap(self) -> None:
         self.wrap = not self.wrap
-        self.show()
+        await self.show()
 
-    def action_next_view(self) -> None:
+    async def action_next_view(self) -> None:
         names = list(self.views)
         self.view = names[(names.index(self.view) + 1) % len(names)]
-        self.show()
+        await self.show()
         self.refresh_bindings()
 
     def action_close(self) -> None:

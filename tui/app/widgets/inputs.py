@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Input
+
+_CONTROL = {c: None for c in (*range(0x20), *range(0x7F, 0xA0))} | {ord("\t"): " "}  # Unicode's Cc characters
+
+
+def one_line(text: str) -> str:
+    """What a paste puts in a one-line field: its first line, a tab as a space, no other control character (an
+    escape sequence kept in the value would reach the terminal each time the field is drawn)."""
+    line = text.splitlines()[0] if text else ""
+    return line.translate(_CONTROL)
 
 
 class TextInput(Input):
@@ -22,3 +32,13 @@ class TextInput(Input):
     def on_mount(self) -> None:
         if not getattr(self.app, "blink_cursors", True):
             self.cursor_blink = False
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # not Input's paste, which keeps control characters
+        event.stop()
+        line = one_line(event.text)
+        if line:
+            if self.selection.is_empty:
+                self.insert_text_at_cursor(line)
+            else:
+                self.replace(line, *self.selection)

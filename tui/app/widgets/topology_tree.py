@@ -244,9 +244,23 @@ class TopologyTree(TreeGroups, Tree[Item]):
                 self.move_cursor(node)
                 # The cursor may land on the same line with another item under it (after a filter,
                 # a rename): say so, so that the panes and the e/d keys follow what is shown.
-                self.post_message(self.Selected(node.data))
+                self._tell()
 
             self.call_after_refresh(go)
+        elif keep is not None:
+            # The item to keep is gone (deleted, renamed, undone, filtered out): the cursor stays on its line, over
+            # another item (or none). Say which, so that the panes and the e/d keys do not act on the one gone.
+            self.call_after_refresh(self._tell)
+
+    def _tell(self) -> None:
+        """Tell the screen the item under the cursor now: at once (``on_select``) when it listens so, as a message
+        would reach it after the keys already queued (held down) have moved the cursor on."""
+        item = self.cursor_node.data if self.cursor_node is not None else None
+        if self.on_select is not None:
+            self._told = item
+            self.on_select(item)
+        else:
+            self.post_message(self.Selected(item))
 
     def _host_words(self, h: Host, facts) -> str:
         """What a host matches in a big tree's filter: its name, devices and addresses, its containers and pods."""
@@ -394,9 +408,10 @@ class TopologyTree(TreeGroups, Tree[Item]):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()
-        if self.on_select is not None and event.node.data is self._told:
-            return  # told already (watch_cursor_line)
-        self.post_message(self.Selected(event.node.data))
+        if self.on_select is None:
+            self.post_message(self.Selected(event.node.data))
+        elif event.node is self.cursor_node and event.node.data is not self._told:
+            self._tell()  # (else told already, by watch_cursor_line; or the cursor has moved on since: keys held down)
 
 
 def is_compiled(net: Network, name: str) -> bool:
