@@ -138,7 +138,54 @@ def test_binary_file(tmp_path: Path):
     rc, out, err, _ = run_check(f)
     assert rc == 1 and "Traceback" not in err
     errors = assert_located(err, f)
-    assert errors == [f"{f}:3:1: error: file: binary input (a NUL byte): not a YAML or JSON text"]
+    assert errors == [f"{f}:3:1: error: file: binary input (a NUL byte), not a YAML or JSON text: give the topology or manifest file itself"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_refused_saying_to_save_it_as_utf8(tmp_path: Path, encoding: str):
+    f = tmp_path / "windows.yaml"
+    f.write_bytes("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n".encode(encoding))
+    rc, out, err, _ = run_check(f)
+    assert rc == 1 and out == ""
+    assert assert_located(err, f) == [f"{f}:1:1: error: file: UTF-16 text (a byte-order mark or every other byte NUL), where YAML "
+                                      "and JSON files are UTF-8 here: save the file as UTF-8"]
+
+
+# Whatever is refused is said in one sentence, with what to do instead (issue #9, item 6).
+@pytest.mark.parametrize("text, where, says", [
+    ("a: !!python/object/apply:os.system [echo]\n", "1:4", "remove the tag"),
+    ("a: &a [1, 2]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+     "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+     "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "6:", "write the values out, or use fewer aliases"),
+    ("a:" + " {b:" * 130 + " 1" + "}" * 130 + "\n", "1:", "nest a few dozen: flatten the document"),
+    ("a: " + "[" * 1200 + "]" * 1200 + "\n", "1:", "nest a few dozen: flatten the document"),
+    ('{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"ports": [{"port": ' + "9" * 5000 + "}]}}",
+     "1:96", "larger than any field holds (at most a 64-bit integer): write the number it should be, or quote it as a string"),
+], ids=["tag", "alias-bomb", "deep-block", "deep-flow", "huge-integer"])
+def test_a_limit_is_one_located_sentence_saying_what_to_do(tmp_path: Path, text: str, where: str, says: str):
+    f = tmp_path / "limit.yaml"
+    f.write_text(text)
+    rc, out, err, dt = run_check(f)
+    assert rc == 1 and out == "" and "Traceback" not in err
+    [line] = assert_located(err, f)
+    assert line.startswith(f"{f}:{where}"), line
+    assert line.endswith(says), line
+    assert dt < 3
+
+
+def test_a_huge_integer_in_a_big_json_dump_is_a_located_error(tmp_path: Path):
+    f = tmp_path / "dump.json"  # (over 4 MiB: read by the JSON List reader, a piece at a time)
+    items = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}, "data": {"a": "x" * 100}} for i in range(40000)]
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+    bad = '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"ports": [{"port": ' + "9" * 5000 + "}]}}"
+    text = text[:-2] + ", " + bad + "]}"
+    f.write_text(text)
+    rc, out, err, _ = run_check(f)
+    assert rc == 1 and "Traceback" not in err
+    [line] = assert_located(err, f)
+    col = text.index("9" * 5000) + 1
+    assert line == (f"{f}:1:{col}: error: items[40000].spec.ports[0].port: a number of 5,000 characters is larger than any "
+                    "field holds (at most a 64-bit integer): write the number it should be, or quote it as a string")
 
 
 def test_a_yaml_file_too_large_is_refused_saying_what_to_do(tmp_path: Path):
@@ -494,3 +541,21 @@ def test_kubernetes_own_groups_are_strict():
     assert got[0][3] == 'Deployment is served as apiVersion apps/v1, not "extensions/v1beta1"'
     assert got[2][3].endswith('(did you mean "Ingress"?)')
     assert got[3][3].endswith('(did you mean "Deployment"?)')
+
+
+@pytest.mark.parametrize("text, says", [
+    ("apiVersion: v1\nkind: Zebra\nmetadata: {name: a}\n",
+     'unknown kind "Zebra" for apiVersion v1: apiVersion v1 serves ConfigMap, Endpoints, LimitRange, Namespace, Node, '
+     "PersistentVolume, PersistentVolumeClaim, Pod, PodTemplate, ReplicationController, ResourceQuota, Secret, Service, "
+     "ServiceAccount; a custom resource's apiVersion names its own group (it is then kept, not simulated)"),
+    ("apiVersion: kubenet/v1\nkind: Zebra\n", 'unknown kind "Zebra" for apiVersion kubenet/v1: its one kind is Topology'),
+])
+def test_an_unknown_kind_says_what_the_api_version_serves(text: str, says: str):
+    with pytest.raises(LoadError) as e:
+        load(["x.yaml"], {"x.yaml": text})
+    assert [p.message for p in e.value.problems] == [says]
+
+
+def test_a_custom_resource_is_kept_not_simulated():
+    got = load(["x.yaml"], {"x.yaml": "apiVersion: example.com/v1\nkind: Zebra\nmetadata: {name: a}\n"})
+    assert [(o.api_version, o.kind, o.name) for o in got.topology.objects] == [("example.com/v1", "Zebra", "a")]

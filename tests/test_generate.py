@@ -98,7 +98,7 @@ def test_usage_errors_exit_2(capsys, argv, message):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--nodes", "2", "--pods-per-node", "0", "--services", "1"], "Services need pods"),
-    (["--nodes", "40000", "--pods-per-node", "1"], "at most 32768 nodes"),
+    (["--nodes", "40000", "--pods-per-node", "1"], "(at most 32768 nodes): give fewer nodes"),
 ])
 def test_parameters_no_cluster_satisfies_exit_2(capsys, argv, message):
     code, out, err = run(capsys, *argv)

@@ -147,7 +147,7 @@ def _pod_network(nodes: int, mask: int) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(f"10.244.0.0/{prefix}")
     if prefix >= 9:
         return ipaddress.IPv4Network(f"10.128.0.0/{prefix}")
-    raise GenerateError(f"{nodes} nodes with a /{mask} each do not fit in 10.128.0.0/9 (at most {2 ** (mask - 9)} nodes)")
+    raise GenerateError(f"{nodes} nodes with a /{mask} each do not fit in 10.128.0.0/9 (at most {2 ** (mask - 9)} nodes): give fewer nodes")
 
 
 def _cover(first: int, last: int) -> ipaddress.IPv4Network:

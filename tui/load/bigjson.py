@@ -26,6 +26,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ..model.source import NOWHERE, Mark
 from ..model.topology import KubeObject
@@ -39,6 +40,7 @@ MAX_JSON_BYTES = 2 << 30  # ... up to this size (the located reader stops at yam
 
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+_TOLERANT = json.JSONDecoder(parse_int=lambda text: int(text) if len(text) <= 4000 else text)  # (only after a long number)
 
 
 class QuickMap(YMap):
@@ -139,6 +141,7 @@ class _Stream:
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")() if fh is not None else None
         self.eof = fh is None
         self.line, self.pos, self.nl = 1, 0, -1  # the line at pos; the file offset of the last newline before text
+        self.long_number = False  # the last value decoded holds an integer too long to convert (kept as its text)
 
     def more(self) -> bool:
         """Read another chunk; False at the end of the file."""
@@ -176,12 +179,23 @@ class _Stream:
                 return value, i, end
             except RecursionError:  # (the C scanner recurses per level, up to the interpreter's limit)
                 raise json.JSONDecodeError(f"nesting too deep (more than about {sys.getrecursionlimit() - 100} levels; "
-                                           "Kubernetes objects nest a few dozen)", self.text, i) from None
+                                           "Kubernetes objects nest a few dozen): flatten the document", self.text, i) from None
             except json.JSONDecodeError:
                 if self.eof:
                     raise  # (its position is in the text as it is)
                 i -= self.let_go(i)
                 self.more()
+            except ValueError:  # an integer of more digits than Python converts (4,300): read with it kept as text,
+                try:  # and the item marked, for the located reader to say where it is (its field)
+                    value, end = _TOLERANT.raw_decode(self.text, i)
+                except json.JSONDecodeError:
+                    if self.eof:
+                        raise
+                    i -= self.let_go(i)
+                    self.more()
+                    continue
+                self.long_number = True
+                return value, i, end
 
     def at(self, i: int) -> tuple[int, int]:
         """Line and column of ``i``, at or after the last place asked (counting only the text between)."""
@@ -323,6 +337,10 @@ class _Reader:
         """One item, at ``start:end`` of the stream's text."""
         at = self.s.at(start)
         base = self.s.base  # (start and end in the file, for the marks found later)
+        if self.s.long_number:  # (the located reader refuses the number where it is)
+            self.s.long_number = False
+            self._located(self.s.text[start:end], at, f"items[{k}]")
+            return
         if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value):
             meta = value["metadata"]
             body = self._slim_pod(value)
@@ -359,8 +377,9 @@ class _Reader:
 
         try:
             docs = read_documents(text, self.file, at)
-        except SourceError as e:
-            self.problems.items += e.problems
+        except SourceError as e:  # (its paths from the item's start: from the List's, as a small file's)
+            self.problems.items += [replace(p, path=f"{path}.{p.path}") if p.path not in ("yaml", "file", "json", "") else p
+                                    for p in e.problems]
             return
         for value, mark in docs:
             _document(value, mark, path, self.problems, self.docs, self.objects)

@@ -91,6 +91,10 @@ def read_object(m: YMap, path: str, problems: Problems, api_version: str, kind: 
     if spec is None or _other_group(api_version):
         close = did_you_mean(kind, all_kinds())
         if api_version in KNOWN_GROUPS or (close and not _other_group(api_version)):
+            if not close:  # (what to write instead: the group's kinds, or a group of the custom resource's own)
+                served = sorted(k for k, (vs, _, _) in KINDS.items() if api_version in vs)
+                close = (f": apiVersion {api_version} serves {', '.join(served)}; a custom resource's apiVersion names its own group "
+                         "(it is then kept, not simulated)" if served else "")
             f.error("kind", f'unknown kind "{kind}" for apiVersion {api_version}{close}')
             return None
         # A kind of another API group (a CRD, RBAC, ...): kept as it is, not simulated.

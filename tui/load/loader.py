@@ -170,7 +170,8 @@ def _document(value, mark: Mark, path: str, problems: Problems, docs: list, obje
             problems.error(value.vmark("apiVersion"), at("apiVersion"), f'a Topology is apiVersion kubenet/v1, not "{api}"')
             return
         if kind != "Topology":
-            problems.error(value.vmark("kind"), at("kind"), f'unknown kind "{kind}" for apiVersion kubenet/v1{did_you_mean(kind, ["Topology"])}')
+            problems.error(value.vmark("kind"), at("kind"), f'unknown kind "{kind}" for apiVersion kubenet/v1'
+                           f'{did_you_mean(kind, ["Topology"]) or ": its one kind is Topology"}')
             return
         docs.append(read_topology(value, path, problems))
         return

@@ -87,6 +87,10 @@ def _mark(file: str, m) -> Mark:
     return Mark(file, m.line + 1, m.column + 1)
 
 
+MAX_NUMBER_CHARS = 100
+"""An integer longer than this is refused where it is written: the API's integers are 64-bit at most (19 digits)."""
+
+
 def _scalar(ev, file: str):
     tag = ev.tag
     if tag is None or tag == "!":
@@ -102,11 +106,13 @@ def _scalar(ev, file: str):
         else:
             tag = _resolver.resolve(yaml.ScalarNode, ev.value, ev.implicit)
     elif tag not in _SCALAR_TAGS:
-        raise SourceError([Problem(_mark(file, ev.start_mark), "yaml", f"tag {_short(ev.tag)} is not allowed: only plain YAML values are read")])
+        raise SourceError([Problem(_mark(file, ev.start_mark), "yaml", f"tag {_short(ev.tag)} is not allowed (only plain YAML values are read; nothing in a file is ever run): remove the tag")])
     if tag == _STR:
         return ev.value
     node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
     if tag == _INT:
+        if len(ev.value) > MAX_NUMBER_CHARS:  # (Python refuses to convert more than 4,300 digits; no field holds 20)
+            raise _TooLong(len(ev.value))
         return _constructor.construct_yaml_int(node)
     if tag == _FLOAT:
         return _constructor.construct_yaml_float(node)
@@ -159,17 +165,22 @@ def _check_binary(data: bytes, file: str, limit: int = MAX_FILE_BYTES) -> str:
                                                              "a YAML file may have: split it into several files (give the directory "
                                                              "with -f), or give a cluster dump as kubectl's JSON List "
                                                              "(kubectl get -o json), which is read a piece at a time whatever its size")])
+    head = data[:16]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) >= 4 and (not any(head[1::2]) and all(head[0::2])
+                                                                        or not any(head[0::2]) and all(head[1::2]))):
+        raise SourceError([Problem(Mark(file, 1, 1), "file", "UTF-16 text (a byte-order mark or every other byte NUL), where YAML "
+                                                             "and JSON files are UTF-8 here: save the file as UTF-8")])
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
-        raise SourceError([Problem(Mark(file, line, col), "file", "binary input (a NUL byte): not a YAML or JSON text")])
+        raise SourceError([Problem(Mark(file, line, col), "file", "binary input (a NUL byte), not a YAML or JSON text: give the topology or manifest file itself")])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise SourceError([Problem(Mark(file, line, col), "file", "binary input: not valid UTF-8 text")]) from None
+        raise SourceError([Problem(Mark(file, line, col), "file", "binary input, not valid UTF-8 text: save the file as UTF-8 YAML or JSON")]) from None
 
 
 class _At(NamedTuple):
@@ -243,7 +254,12 @@ def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -
             kind = type(ev)
             if kind is yaml.ScalarEvent:
                 mark = mk(ev.start_mark)
-                value = _scalar(ev, file)
+                try:
+                    value = _scalar(ev, file)
+                except _TooLong as e:
+                    raise SourceError([Problem(mark, _value_path(stack) or "yaml", f"a number of {e.args[0]:,} characters is larger "
+                                               "than any field holds (at most a 64-bit integer): write the number it should be, or "
+                                               "quote it as a string")]) from None
                 if ev.anchor:
                     anchors[ev.anchor] = (value, 1)
                 add(value, mark, 1, ev)
@@ -252,9 +268,9 @@ def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -
                 is_map = kind is yaml.MappingStartEvent
                 want = _MAP if is_map else _SEQ
                 if ev.tag not in (None, "!", want):
-                    raise SourceError([Problem(mark, "yaml", f"tag {_short(ev.tag)} is not allowed: only plain YAML values are read")])
+                    raise SourceError([Problem(mark, "yaml", f"tag {_short(ev.tag)} is not allowed (only plain YAML values are read; nothing in a file is ever run): remove the tag")])
                 if len(stack) >= MAX_DEPTH:
-                    raise SourceError([Problem(mark, "yaml", f"nesting deeper than {MAX_DEPTH} levels")])
+                    raise SourceError([Problem(mark, "yaml", f"nesting deeper than {MAX_DEPTH} levels, where Kubernetes objects nest a few dozen: flatten the document")])
                 stack.append(_Frame(YMap(mark) if is_map else YList(mark), ev.anchor, is_map))
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 frame = stack.pop()
@@ -268,7 +284,7 @@ def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -
                 value, weight = anchors[ev.anchor]
                 alias_nodes += weight
                 if alias_nodes > MAX_ALIAS_NODES:
-                    raise SourceError([Problem(mark, "yaml", f"aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)")])
+                    raise SourceError([Problem(mark, "yaml", f"aliases expand to more than {MAX_ALIAS_NODES:,} values (an alias bomb?): write the values out, or use fewer aliases")])
                 add(value, mark, weight, ev)
             elif kind is yaml.DocumentStartEvent:
                 doc_mark = mk(ev.start_mark)
@@ -285,6 +301,8 @@ def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -
         msg = e.problem or e.context or "invalid YAML"
         if e.context and e.problem:
             msg = f"{e.problem} ({e.context})"
+        if "exceeded maximum nesting depth" in msg:  # (libyaml's own limit, in flow collections: [[[[...)
+            msg = f"nesting deeper than {MAX_DEPTH} levels, where Kubernetes objects nest a few dozen: flatten the document"
         if m is not None and "cannot start any token" in msg:
             line = text.split("\n")[m.line] if m.line < text.count("\n") + 1 else ""
             if m.column < len(line) and line[m.column] == "\t":
@@ -304,7 +322,7 @@ def read_documents(data: bytes | str, file: str, at: tuple[int, int] = (1, 1)) -
     except yaml.YAMLError as e:  # pragma: no cover - unmarked reader errors
         raise SourceError([Problem(Mark(file, 1, 1), "yaml", str(e))]) from None
     except RecursionError:  # pragma: no cover - guarded by MAX_DEPTH
-        raise SourceError([Problem(Mark(file, 1, 1), "yaml", "nesting too deep")]) from None
+        raise SourceError([Problem(Mark(file, 1, 1), "yaml", "nesting too deep: flatten the document")]) from None
     if duplicates:
         raise SourceError(duplicates)
     return docs
@@ -319,6 +337,21 @@ def _path(stack: list[_Frame], key) -> str:
         else:
             path += f"[{len(frame.value)}]"
     return f"{path}.{key}" if path else str(key)
+
+
+def _value_path(stack: list[_Frame]) -> str:
+    """The field path of the value being read now (``spec.ports[0].port``)."""
+    path = ""
+    for frame in stack:
+        if not frame.is_map:
+            path += f"[{len(frame.value)}]"
+        elif frame.has_key or frame is not stack[-1]:
+            path = f"{path}.{frame.key}" if path else str(frame.key)
+    return path
+
+
+class _TooLong(Exception):
+    """An integer of more characters than any field holds (its length)."""
 
 
 def _merge(target: YMap, value, mark: Mark, merged: set) -> None:
