@@ -192,7 +192,9 @@ def test_cli_serve_dns_runs_until_terminated():
         assert ask(port, "web.default.svc.cluster.local", "A").answer[0][0].address == "10.96.0.20"
         busy = subprocess.run([sys.executable, "-m", "tui", "serve-dns", "-f", str(TWO_NODES), "--listen", f"{HOST}:{port}"],
                               cwd=ROOT, capture_output=True, text=True, timeout=30)
-        assert busy.returncode == 1 and f"cannot listen on {HOST}:{port}" in busy.stderr and "Traceback" not in busy.stderr
+        assert busy.returncode == 1 and "Traceback" not in busy.stderr
+        assert busy.stderr == (f"kubenet-tui serve-dns: error: cannot listen on {HOST}:{port}: Address already in use: another program "
+                               f"listens there; give another port, or --listen {HOST}:0 for a free one\n")
     finally:
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=10)
@@ -356,3 +358,22 @@ def test_names_outside_the_cluster_are_never_looked_up_for_real(big):
     for name in ("example.com", "google.com", "localhost", "www.kubernetes.io"):
         r = ask(big.port, name, "A")
         assert r.rcode() == dns.rcode.NXDOMAIN and not r.answer, name
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="setpriv to nobody needs root")
+def test_cli_serve_dns_on_a_privileged_port_without_root_says_what_to_do():
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    if shutil.which("setpriv") is None or subprocess.run([*nobody, "-c", "import tui.cli"], cwd=ROOT, capture_output=True).returncode:
+        pytest.skip("no setpriv, or the checkout is not readable by nobody")
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "tui", "serve-dns",
+                        "-f", str(TWO_NODES), "--listen", f"{HOST}:53"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr == (f"kubenet-tui serve-dns: error: cannot listen on {HOST}:53: Permission denied: a port below 1024 needs root; "
+                        f"give an unprivileged one, e.g. --listen {HOST}:5353\n")
+
+
+def test_cli_serve_dns_on_an_address_this_machine_lacks_says_what_to_do():
+    p = subprocess.run([sys.executable, "-m", "tui", "serve-dns", "-f", str(TWO_NODES), "--listen", "192.0.2.77:5353"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.endswith("no interface of this machine has that address; give one it has, e.g. --listen 127.0.0.1:5353\n")

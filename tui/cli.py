@@ -251,7 +251,13 @@ def cmd_serve_dns(args) -> int:
     try:
         server = DnsServer(None, host, port)
     except OSError as e:
-        raise QueryError(f"cannot listen on {args.listen}: {e.strerror or e}") from None
+        import errno
+
+        hint = {errno.EACCES: f": a port below 1024 needs root; give an unprivileged one, e.g. --listen {host}:5353",
+                errno.EADDRINUSE: f": another program listens there; give another port, or --listen {host}:0 for a free one",
+                errno.EADDRNOTAVAIL: ": no interface of this machine has that address; give one it has, e.g. --listen 127.0.0.1:5353",
+                }.get(e.errno, "")
+        raise QueryError(f"cannot listen on {args.listen}: {e.strerror or e}{hint}") from None
     try:
         zone = _zone(loaded)
         server.zone = zone
