@@ -50,6 +50,7 @@ from tui.app.screens.node_rules import NodeRulesScreen
 from tui.app.widgets.dns_pane import DnsPane
 from tui.app.widgets.inputs import one_line
 from tui.app.widgets.topology_tree import TopologyTree
+from tui.edit.recovery import Recovery
 from tui.load import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -747,6 +748,30 @@ async def test_quit_with_unsaved_edits_asks_first(workdir):
         await pilot.press("y")
         await pilot.pause()
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize("where", ["dashboard", "help", "trace-form"])
+async def test_ctrl_q_with_unsaved_edits_asks_first(workdir, where):
+    """ctrl+q (Textual's quit, from any screen) asks as q does; ctrl+q again while asking quits, the edits kept for the
+    next session (only "Quit" drops them)."""
+    app = app_for("01-switch.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        s = Session(pilot, Target("quit", "01-switch.yaml"), SEED)
+        await s.pause()
+        await s.press("a", "enter", *"lan2", "enter")
+        assert app.workspace.dirty
+        await s.press(*{"dashboard": [], "help": ["question_mark"], "trace-form": ["t", *"lap"]}[where])
+        await s.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmScreen) and app.return_code is None, s.report("ctrl+q with unsaved edits did not ask")
+        await s.press("n")
+        assert app.return_code is None and app.workspace.dirty
+        await s.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    pending = Recovery(app.workspace.paths).pending()
+    assert pending is not None and "lan2" in str(pending.files)
 
 
 @pytest.mark.parametrize("target", [t for t in TARGETS if t.name in ("help", "map", "iptables", "policy-matrix", "add-menu", "delete-host",

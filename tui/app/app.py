@@ -97,20 +97,31 @@ class KubenetApp(App[None]):
 
     def action_quit_app(self) -> None:
         if isinstance(self.screen, MainScreen) and self.workspace is not None and self.workspace.dirty:
-            from .forms.confirm import ConfirmScreen
-
-            def answer(yes: bool) -> None:
-                if yes:
-                    if self._recovery is not None:
-                        self._recovery.discard()  # the user chose to drop the edits: nothing to offer next time
-                    self.exit()
-
-            self.push_screen(ConfirmScreen("Quit without saving?", "There are unsaved changes (ctrl+s saves them).", "Quit", "Stay"),
-                             answer)
+            self._ask_quit()
         elif isinstance(self.screen, MainScreen):
             self.exit()
         else:
             self.pop_screen()
+
+    async def action_quit(self) -> None:
+        """ctrl+q, from any screen: with unsaved edits it asks first, as q does (pressed again while asking: quit)."""
+        if self.workspace is not None and self.workspace.dirty and not getattr(self.screen, "asks_quit", False):
+            self._ask_quit()
+        else:
+            self.exit()
+
+    def _ask_quit(self) -> None:
+        def answer(yes: bool) -> None:
+            if yes:
+                if self._recovery is not None:
+                    self._recovery.discard()  # the user chose to drop the edits: nothing to offer next time
+                self.exit()
+
+        from .forms.confirm import ConfirmScreen
+
+        question = ConfirmScreen("Quit without saving?", "There are unsaved changes (ctrl+s saves them).", "Quit", "Stay")
+        question.asks_quit = True
+        self.push_screen(question, answer)
 
     # -- unsaved edits kept on disk (see tui.edit.recovery) ---------------------
     _recovery = None  # the Recovery of the files open
