@@ -313,6 +313,8 @@ class _Reader:
         self.labels_ok: set = set()  # (key, value) pairs already found valid
         self.names_ok: set = set()  # namespaces already found valid
         self.fits_memo: dict = {}  # the fields' types: the last lists found right (shapes.fits)
+        self.same_spec = False  # the last pod read has the spec (but nodeName) of the last pod of its owner
+        self.last_owner = None  # (its namespace and owner)
 
     def items(self, i: int) -> int:
         """Read the list of items starting at ``i``; where it ends."""
@@ -341,9 +343,9 @@ class _Reader:
             self.s.long_number = False
             self._located(self.s.text[start:end], at, f"items[{k}]")
             return
-        if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value):
+        if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value) \
+                and self._pod_fits(body := self._slim_pod(value)):  # (the types of what it keeps)
             meta = value["metadata"]
-            body = self._slim_pod(value)
             self.objects.append((_pod_object(meta["name"], meta.get("namespace") or "default", body,
                                              Mark(self.file, *at), LazyMarks(self.source, base + start, base + end, at)), f"items[{k}]"))
             return
@@ -415,7 +417,8 @@ class _Reader:
         ann = meta.get("annotations")
         if ann is not None and (type(ann) is not dict or not all(type(x) is str for x in ann.values())):
             return False
-        return fits("Pod", v, self.fits_memo)
+        spec, status = v.get("spec"), v.get("status")
+        return (spec is None or type(spec) is dict) and (status is None or type(status) is dict)  # (the rest: on what is kept)
 
     def _slim_pod(self, v: dict) -> dict:
         """What the simulation reads of a Pod, equal parts shared with the last pod of the same owner."""
@@ -423,30 +426,51 @@ class _Reader:
         spec = v.get("spec") if type(v.get("spec")) is dict else {}
         status = v.get("status") if type(v.get("status")) is dict else {}
         m = {k: meta[k] for k in _POD_META if k in meta}
-        s = {k: spec[k] for k in _POD_SPEC if k in spec}
+        s = {k: spec[k] for k in _POD_SPEC_SHARED if k in spec}  # (nodeName apart: all else is the same for an owner's pods)
         st = {k: status[k] for k in _POD_STATUS if k in status}
         owner = (meta.get("namespace"), meta.get("generateName") or meta.get("name"))
         last = self.shared.get(owner)
+        self.last_owner = owner
         raw = s.get("containers")
         if last is not None and raw == last["raw"]:  # (a deep comparison, in C)
             s["containers"] = last["containers"]
         elif type(raw) is list:
             s["containers"] = [{k: c[k] for k in ("name", "ports") if k in c} if type(c) is dict else c for c in raw]
-        if type(st.get("conditions")) is list:
-            ready = [c.get("status") for c in st["conditions"] if type(c) is dict and c.get("type") == "Ready"]
-            st["conditions"] = _READY.get(tuple(ready)) or [{"type": "Ready", "status": x} for x in ready]
+        conds = st.get("conditions")
+        if type(conds) is list:
+            ready = []
+            for c in conds:
+                if type(c) is not dict or type(t := c.get("type")) is not str or type(x := c.get("status")) is not str:
+                    break  # (kept whole, for its types to be checked)
+                if t == "Ready":
+                    ready.append(x)
+            else:
+                st["conditions"] = _READY.get(tuple(ready)) or [{"type": "Ready", "status": x} for x in ready]
         if last is not None:
             for d, key in ((m, "labels"), (m, "ownerReferences"), (s, "tolerations")):
                 if key in d and d[key] == last[key]:
                     d[key] = last[key]
+        self.same_spec = last is not None and s == last["spec"]  # (its containers and tolerations the very same lists: quick)
         self.shared[owner] = {"raw": raw, "containers": s.get("containers"), "labels": m.get("labels"),
-                              "ownerReferences": m.get("ownerReferences"), "tolerations": s.get("tolerations")}
+                              "ownerReferences": m.get("ownerReferences"), "tolerations": s.get("tolerations"), "spec": s}
         out = {"apiVersion": "v1", "kind": "Pod", "metadata": m}
         if spec:
-            out["spec"] = s
+            out["spec"] = {**s, "nodeName": spec["nodeName"]} if "nodeName" in spec else s
         if status:
             out["status"] = st
         return out
+
+    def _pod_fits(self, body: dict) -> bool:
+        """The types of what is kept of a Pod (:func:`.shapes.fits`); of its spec only nodeName when the rest is the
+        spec of the last pod of its owner, found right already."""
+        if not self.same_spec:
+            ok = fits("Pod", body, self.fits_memo)
+        else:
+            node = body["spec"].get("nodeName")
+            ok = (node is None or type(node) is str) and fits("Pod.rest", body, self.fits_memo)
+        if not ok:  # (nothing of it shared with the next pod of its owner, which is then checked whole)
+            self.shared.pop(self.last_owner, None)
+        return ok
 
 
 def _pod_object(name: str, namespace: str, body: dict, mark: Mark, marks: LazyMarks) -> KubeObject:
@@ -496,4 +520,5 @@ _READY = {(x,): [{"type": "Ready", "status": x}] for x in ("True", "False")}  # 
 _POD_META = ("name", "generateName", "namespace", "labels", "annotations", "ownerReferences", "creationTimestamp", "deletionTimestamp", "uid")
 _POD_SPEC = ("nodeName", "hostNetwork", "hostname", "subdomain", "setHostnameAsFQDN", "dnsPolicy", "dnsConfig", "containers", "initContainers",
              "tolerations", "nodeSelector", "affinity", "priorityClassName", "serviceAccountName")
+_POD_SPEC_SHARED = tuple(k for k in _POD_SPEC if k != "nodeName")
 _POD_STATUS = ("phase", "podIP", "podIPs", "hostIP", "hostIPs", "conditions", "reason")
