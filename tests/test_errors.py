@@ -559,3 +559,16 @@ def test_an_unknown_kind_says_what_the_api_version_serves(text: str, says: str):
 def test_a_custom_resource_is_kept_not_simulated():
     got = load(["x.yaml"], {"x.yaml": "apiVersion: example.com/v1\nkind: Zebra\nmetadata: {name: a}\n"})
     assert [(o.api_version, o.kind, o.name) for o in got.topology.objects] == [("example.com/v1", "Zebra", "a")]
+
+
+def test_a_big_json_list_of_wrong_items_lists_1000_errors_and_counts_the_rest(tmp_path: Path):
+    """Over 4 MiB (the JSON List reader, a piece at a time): the same cap as a small file's, the rest counted."""
+    f = tmp_path / "strings.json"
+    f.write_text('{"apiVersion": "v1", "kind": "List", "items": [' + ", ".join(['"' + "x" * 1000 + '"'] * 5000) + "]}")
+    assert f.stat().st_size > 4 << 20
+    rc, out, err, _ = run_check(f)
+    assert rc == 1 and "Traceback" not in err
+    errors = assert_located(err, f)
+    assert len(errors) == 1001
+    assert errors[0] == f"{f}:1:48: error: items[0]: expected a mapping with apiVersion and kind, got a string"
+    assert errors[-1].endswith("error: file: 4,000 more errors not listed (the first 1,000 are): fix those and check again")

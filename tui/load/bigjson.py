@@ -31,6 +31,7 @@ from dataclasses import replace
 from ..model.source import NOWHERE, Mark
 from ..model.topology import KubeObject
 from .errors import Problems
+from .fields import type_name
 from .shapes import fits
 from .values import dns1123_label, dns1123_subdomain
 from .yamlsrc import SourceError, YList, YMap, read_documents
@@ -260,9 +261,7 @@ def _read(stream: _Stream, file: str, source: _Source, problems: Problems, objec
     fields, has_items = top
     if fields.get("kind") != "List" or not isinstance(fields.get("apiVersion"), str) or not has_items:
         return False
-    problems.items += local.items
-    for what, marks in local.unused.items():
-        problems.unused.setdefault(what, []).extend(marks)
+    problems.absorb(local)
     objects += got
     docs += got_docs
     return True
@@ -339,6 +338,13 @@ class _Reader:
         """One item, at ``start:end`` of the stream's text."""
         at = self.s.at(start)
         base = self.s.base  # (start and end in the file, for the marks found later)
+        if type(value) is not dict:  # (what a small file's reader says of it, at once: a list of millions of numbers)
+            if self.problems.full:
+                self.problems.error(Mark(self.file, *at), f"items[{k}]", "")  # (counted only)
+            else:
+                self.problems.error(Mark(self.file, *at), f"items[{k}]", f"expected a mapping with apiVersion and kind, got {type_name(value)}")
+            self.s.long_number = False
+            return
         if self.s.long_number:  # (the located reader refuses the number where it is)
             self.s.long_number = False
             self._located(self.s.text[start:end], at, f"items[{k}]")
@@ -380,8 +386,8 @@ class _Reader:
         try:
             docs = read_documents(text, self.file, at)
         except SourceError as e:  # (its paths from the item's start: from the List's, as a small file's)
-            self.problems.items += [replace(p, path=f"{path}.{p.path}") if p.path not in ("yaml", "file", "json", "") else p
-                                    for p in e.problems]
+            self.problems.add(replace(p, path=f"{path}.{p.path}") if p.path not in ("yaml", "file", "json", "") else p
+                              for p in e.problems)
             return
         for value, mark in docs:
             _document(value, mark, path, self.problems, self.docs, self.objects)

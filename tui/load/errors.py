@@ -87,6 +87,11 @@ class Problems:
         self._first_left_out: Mark | None = None
         self._n_errors = 0
 
+    @property
+    def full(self) -> bool:
+        """Whether the errors kept are as many as are listed (any more are only counted)."""
+        return self._n_errors >= MAX_ERRORS
+
     def error(self, mark: Mark, path: str, message: str) -> None:
         if self._n_errors >= MAX_ERRORS:
             self.errors_left_out += 1
@@ -95,6 +100,28 @@ class Problems:
             return
         self._n_errors += 1
         self.items.append(Problem(mark, path, message))
+
+    def add(self, problems: Iterable[Problem]) -> None:
+        """Problems found elsewhere (a source's, a part read apart), kept within the same limits."""
+        for p in problems:
+            if p.severity == "error":
+                if self._n_errors >= MAX_ERRORS:
+                    self.error(p.mark, p.path, p.message)  # (counted)
+                else:
+                    self._n_errors += 1
+                    self.items.append(p)
+            elif p.severity != "warning" or len(self.items) - self._n_errors < MAX_ERRORS:
+                self.items.append(p)
+
+    def absorb(self, other: Problems) -> None:
+        """Everything ``other`` holds: its problems, those it only counted, the kinds it skipped."""
+        self.add(other.items)
+        if other.errors_left_out:
+            if self._first_left_out is None:
+                self._first_left_out = other._first_left_out
+            self.errors_left_out += other.errors_left_out
+        for what, marks in other.unused.items():
+            self.unused.setdefault(what, []).extend(marks)
 
     def warn(self, mark: Mark, path: str, message: str) -> None:
         if len(self.items) - self._n_errors < MAX_ERRORS:  # (as many warnings as errors at most)

@@ -82,7 +82,7 @@ def _load(paths: list[str], texts: dict[str, str] | None) -> Loaded:
             try:
                 text = _check_binary(data, file, MAX_JSON_BYTES) if isinstance(data, bytes) else data
             except SourceError as e:
-                problems.items += e.problems
+                problems.add(e.problems)
                 continue
             sources[file] = b""  # (its Corefile, if any, is found again by its marks)
             del data
@@ -92,7 +92,7 @@ def _load(paths: list[str], texts: dict[str, str] | None) -> Loaded:
         try:
             documents = read_documents(data, file)
         except SourceError as e:
-            problems.items += e.problems
+            problems.add(e.problems)
             continue
         for value, mark in documents:
             _document(value, mark, "", problems, docs, objects)
@@ -162,8 +162,12 @@ def _document(value, mark: Mark, path: str, problems: Problems, docs: list, obje
         if not isinstance(items, YList):
             problems.error(value.vmark("items") if "items" in value else value.mark, at("items"), "a List needs a list of items")
             return
+        base = at("items")
         for i, item in enumerate(items):
-            _document(item, items.imark(i), f"{at('items')}[{i}]", problems, docs, objects)
+            if problems.full and not isinstance(item, YMap):  # (counted only: a list of millions of wrong items)
+                problems.error(items.imark(i), base, "")
+                continue
+            _document(item, items.imark(i), f"{base}[{i}]", problems, docs, objects)
         return
     if kind == "Topology" or api == "kubenet/v1":
         if api != "kubenet/v1":

@@ -111,6 +111,9 @@ def _scalar(ev, file: str):
         return ev.value
     node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
     if tag == _INT:
+        v = ev.value
+        if v.isascii() and v.isdigit() and (v[0] != "0" or len(v) == 1) and len(v) <= 18:
+            return int(v)  # (a plain decimal, the common case: what construct_yaml_int gives, without its detour)
         if len(ev.value) > MAX_NUMBER_CHARS:  # (Python refuses to convert more than 4,300 digits; no field holds 20)
             raise _TooLong(len(ev.value))
         return _constructor.construct_yaml_int(node)
