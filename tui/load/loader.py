@@ -44,10 +44,29 @@ def expand(paths: list[str]) -> list[str]:
 
 def load(paths: list[str], texts: dict[str, str] | None = None) -> Loaded:
     """Load ``paths`` (``texts`` may supply a file's contents instead of the disk)."""
-    from ..sim.gcpause import paused_gc
+    from ..sim.gcpause import grow_heap_in_big_steps, paused_gc
 
+    if _input_bytes(paths, texts) >= BIG_INPUT_BYTES:
+        grow_heap_in_big_steps()
     with paused_gc():
         return _load(paths, texts)
+
+
+BIG_INPUT_BYTES = 32 << 20
+"""From this size on (all the files together) the C heap grows in big steps while the input is built."""
+
+
+def _input_bytes(paths: list[str], texts: dict[str, str] | None) -> int:
+    total = 0
+    for file in expand(paths):
+        if texts is not None and file in texts:
+            total += len(texts[file])
+            continue
+        try:
+            total += os.path.getsize(file)
+        except OSError:
+            pass  # (said where the file is read)
+    return total
 
 
 def _load(paths: list[str], texts: dict[str, str] | None) -> Loaded:
