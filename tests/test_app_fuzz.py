@@ -563,6 +563,27 @@ async def test_hold_tab_cycles_the_focus_without_losing_a_key(workdir):
         assert_consistent(s)
 
 
+async def test_keys_typed_in_one_burst_across_a_tab_land_in_their_fields(workdir):
+    """Found in tmux: "laptop", Tab, "docker-host:8080" sent at once (a fast typist, a terminal's burst) all went into
+    the first field. Textual hands each key to the widget focused when the key arrives, so the keys after the Tab
+    were queued to the first field before its Tab moved the focus; the field now passes them on to the next."""
+    app = app_for(LAN)
+    async with app.run_test(size=SIZE) as pilot:
+        s = Session(pilot, Target("burst", LAN), SEED)
+        await s.pause()
+        await s.press("t")
+        assert isinstance(app.screen, FormScreen)
+        burst = [*"laptop", "tab", *"docker-host:8080", "tab", "ctrl+u", *"8080", "shift+tab", "end", *"0"]
+        for key in burst:  # all queued before the first is handled
+            app.post_message(key_event(key))
+        await s.pause()
+        values = {w.id: w.value for w in app.screen.query(Input)}
+        assert values["f-src"] == "laptop" and values["f-dst"] == "docker-host:80800", (values, s.report("a burst"))
+        assert values["f-port"] == "8080" and app.focused.id == "f-dst"
+        await s.press("ctrl+u", *"docker-host:8080", "enter")
+        assert isinstance(app.screen, MainScreen)
+
+
 @pytest.mark.parametrize("where", ["trace-form", "service-form", "lookup", "filter", "dns-filter"])
 async def test_hold_printable_keys_in_an_input(workdir, where):
     """300 characters typed without a pause: the field holds them all, in order, and what it drives follows."""

@@ -33,6 +33,32 @@ class TextInput(Input):
         if not getattr(self.app, "blink_cursors", True):
             self.cursor_blink = False
 
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual gives each key to the widget focused when the key arrives: keys typed in one burst after a Tab
+        # ("laptop", Tab, "docker-host") are all this field's, queued before the Tab is handled. So Tab moves the
+        # focus here at once (not after bubbling up to the screen, when the keys after it are typed in already), and
+        # a key that arrives here once the focus has moved on is passed on to the field that has it now.
+        focused = self.screen.focused
+        if focused is not self and focused is not None:
+            event.prevent_default()
+            event.stop()
+            focused._forward_event(events.Key(event.key, event.character))
+            return
+        if event.key in ("tab", "shift+tab"):
+            event.prevent_default()
+            event.stop()
+            if event.key == "tab":
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):  # the field's own keys (ctrl+u, end, ...)
+            event.prevent_default()  # at once too, in the order typed: not after the keys queued behind them
+            event.stop()
+            await self.run_action(binding.action)
+            return
+        await super()._on_key(event)
+
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # not Input's paste, which keeps control characters
         event.stop()
