@@ -119,7 +119,7 @@ def test_json_that_is_not_a_list_is_read_the_ordinary_way(monkeypatch, tmp_path)
 
 
 def test_a_pod_object_made_without_init_is_the_dataclass_made_with_it():
-    from tui.load.bigjson import _pod_object
+    from tui.load.bigpods import pod_object as _pod_object
     from tui.load.errors import Mark
     from tui.model.topology import KubeObject
 

@@ -3,17 +3,16 @@
 A dump of a 5,000-node cluster is a third of a gigabyte of JSON: read value by value, with a mark on
 every key, it takes minutes. Here the List's items are decoded one at a time by the C JSON decoder
 (``raw_decode`` at each item's offset), each remembering where it starts. An item is then checked the
-quick way (a Pod by :func:`_pod_ok`, mirroring what :func:`tui.load.kube.read_object` checks of a
-Pod; any other object by ``read_object`` itself on unlocated mappings). Only when that finds anything
+quick way (a Pod by :class:`.bigpods.PodReader`, mirroring what :func:`tui.load.kube.read_object` checks
+of a Pod; any other object by ``read_object`` itself on unlocated mappings). Only when that finds anything
 to say (an error, a warning, a skipped kind) is the item read again from its text by the located
 reader and checked the ordinary way, so that every message is the one a small file would give, at its
 line and column. An object's field marks (where its clusterIP or podIP was written) are found the
 same way, when first asked for.
 
-Pods, the bulk of a dump, keep what the simulation reads of them (names, labels, owners, containers'
-names and ports, scheduling, addresses, readiness, DNS settings) and share equal parts (labels,
-owners, containers, tolerations) with the pod before them of the same owner. The files themselves are
-never changed: editing and saving work on the documents as written (:mod:`tui.edit.workspace`).
+Pods, the bulk of a dump, keep what the simulation reads of them, sharing equal parts with the pod
+before them of the same owner (:mod:`.bigpods`). The files themselves are never changed: editing and
+saving work on the documents as written (:mod:`tui.edit.workspace`).
 
 What this path does not see: a key written twice in one JSON object (the decoder keeps the last; the
 located reader, used for files under :data:`FAST_BYTES`, refuses it).
@@ -30,10 +29,9 @@ from dataclasses import replace
 
 from ..model.source import NOWHERE, Mark
 from ..model.topology import KubeObject
+from .bigpods import PodReader, pod_object
 from .errors import Problems
 from .fields import type_name
-from .shapes import fits
-from .values import dns1123_label, dns1123_subdomain
 from .yamlsrc import SourceError, YList, YMap, read_documents
 
 FAST_BYTES = 4 << 20  # JSON files from this size take the fast path
@@ -308,12 +306,7 @@ class _Reader:
     def __init__(self, stream: _Stream, file: str, source: _Source, problems: Problems, objects: list, docs: list) -> None:
         self.s, self.file, self.source = stream, file, source
         self.problems, self.objects, self.docs = problems, objects, docs
-        self.shared: dict = {}  # (namespace, owner) -> the parts the last pod of that owner had
-        self.labels_ok: set = set()  # (key, value) pairs already found valid
-        self.names_ok: set = set()  # namespaces already found valid
-        self.fits_memo: dict = {}  # the fields' types: the last lists found right (shapes.fits)
-        self.same_spec = False  # the last pod read has the spec (but nodeName) of the last pod of its owner
-        self.last_owner = None  # (its namespace and owner)
+        self.pods = PodReader()
 
     def items(self, i: int) -> int:
         """Read the list of items starting at ``i``; where it ends."""
@@ -349,16 +342,15 @@ class _Reader:
             self.s.long_number = False
             self._located(self.s.text[start:end], at, f"items[{k}]")
             return
-        if type(value) is dict and value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and self._pod_ok(value) \
-                and self._pod_fits(body := self._slim_pod(value)):  # (the types of what it keeps)
+        if value.get("kind") == "Pod" and value.get("apiVersion") == "v1" and (body := self.pods.read(value)) is not None:
             meta = value["metadata"]
-            self.objects.append((_pod_object(meta["name"], meta.get("namespace") or "default", body,
+            self.objects.append((pod_object(meta["name"], meta.get("namespace") or "default", body,
                                              Mark(self.file, *at), LazyMarks(self.source, base + start, base + end, at)), f"items[{k}]"))
             return
         path = f"items[{k}]"
         text = self.s.text[start:end]
         start, end = base + start, base + end
-        if type(value) is dict and isinstance(value.get("kind"), str) and isinstance(value.get("apiVersion"), str) \
+        if isinstance(value.get("kind"), str) and isinstance(value.get("apiVersion"), str) \
                 and value["kind"] not in _LOCATED_KINDS and value["apiVersion"] != "kubenet/v1" and value["kind"] != "List":
             from .kube import read_object
 
@@ -392,139 +384,10 @@ class _Reader:
         for value, mark in docs:
             _document(value, mark, path, self.problems, self.docs, self.objects)
 
-    def _pod_ok(self, v: dict) -> bool:
-        """Nothing read_object would say about this Pod (a conservative check: False sends it the long way)."""
-        top, known = _fields()
-        if not top.issuperset(v):
-            return False
-        meta = v.get("metadata")
-        if type(meta) is not dict or not known.issuperset(meta):
-            return False
-        name = meta.get("name")
-        if type(name) is not str or dns1123_subdomain(name):
-            return False
-        ns = meta.get("namespace")
-        if ns is not None and ns not in self.names_ok:
-            if type(ns) is not str or dns1123_label(ns):
-                return False
-            self.names_ok.add(ns)
-        labels = meta.get("labels")
-        if labels is not None:
-            if type(labels) is not dict:
-                return False
-            if labels:
-                pairs = labels.items()
-                if not self.labels_ok.issuperset(pairs):
-                    for kv in pairs:
-                        if kv not in self.labels_ok:
-                            if not _label_ok(*kv):
-                                return False
-                            self.labels_ok.add(kv)
-        ann = meta.get("annotations")
-        if ann is not None and (type(ann) is not dict or not all(type(x) is str for x in ann.values())):
-            return False
-        spec, status = v.get("spec"), v.get("status")
-        return (spec is None or type(spec) is dict) and (status is None or type(status) is dict)  # (the rest: on what is kept)
-
-    def _slim_pod(self, v: dict) -> dict:
-        """What the simulation reads of a Pod, equal parts shared with the last pod of the same owner."""
-        meta = v["metadata"]
-        spec = v.get("spec") if type(v.get("spec")) is dict else {}
-        status = v.get("status") if type(v.get("status")) is dict else {}
-        m = {k: meta[k] for k in _POD_META if k in meta}
-        s = {k: spec[k] for k in _POD_SPEC_SHARED if k in spec}  # (nodeName apart: all else is the same for an owner's pods)
-        st = {k: status[k] for k in _POD_STATUS if k in status}
-        owner = (meta.get("namespace"), meta.get("generateName") or meta.get("name"))
-        last = self.shared.get(owner)
-        self.last_owner = owner
-        raw = s.get("containers")
-        if last is not None and raw == last["raw"]:  # (a deep comparison, in C)
-            s["containers"] = last["containers"]
-        elif type(raw) is list:
-            s["containers"] = [{k: c[k] for k in ("name", "ports") if k in c} if type(c) is dict else c for c in raw]
-        conds = st.get("conditions")
-        if type(conds) is list:
-            ready = []
-            for c in conds:
-                if type(c) is not dict or type(t := c.get("type")) is not str or type(x := c.get("status")) is not str:
-                    break  # (kept whole, for its types to be checked)
-                if t == "Ready":
-                    ready.append(x)
-            else:
-                st["conditions"] = _READY.get(tuple(ready)) or [{"type": "Ready", "status": x} for x in ready]
-        if last is not None:
-            for d, key in ((m, "labels"), (m, "ownerReferences"), (s, "tolerations")):
-                if key in d and d[key] == last[key]:
-                    d[key] = last[key]
-        self.same_spec = last is not None and s == last["spec"]  # (its containers and tolerations the very same lists: quick)
-        self.shared[owner] = {"raw": raw, "containers": s.get("containers"), "labels": m.get("labels"),
-                              "ownerReferences": m.get("ownerReferences"), "tolerations": s.get("tolerations"), "spec": s}
-        out = {"apiVersion": "v1", "kind": "Pod", "metadata": m}
-        if spec:
-            out["spec"] = {**s, "nodeName": spec["nodeName"]} if "nodeName" in spec else s
-        if status:
-            out["status"] = st
-        return out
-
-    def _pod_fits(self, body: dict) -> bool:
-        """The types of what is kept of a Pod (:func:`.shapes.fits`); of its spec only nodeName when the rest is the
-        spec of the last pod of its owner, found right already."""
-        if not self.same_spec:
-            ok = fits("Pod", body, self.fits_memo)
-        else:
-            node = body["spec"].get("nodeName")
-            ok = (node is None or type(node) is str) and fits("Pod.rest", body, self.fits_memo)
-        if not ok:  # (nothing of it shared with the next pod of its owner, which is then checked whole)
-            self.shared.pop(self.last_owner, None)
-        return ok
-
-
-def _pod_object(name: str, namespace: str, body: dict, mark: Mark, marks: LazyMarks) -> KubeObject:
-    """``KubeObject("v1", "Pod", ...)`` with its fields written into the new instance's ``__dict__``, as the
-    frozen dataclass's ``__init__`` would leave it, without its cost (a dump has 150,000 pods)."""
-    o = _new(KubeObject)
-    d = o.__dict__
-    d["api_version"], d["kind"], d["name"], d["namespace"], d["body"], d["mark"], d["field_marks"] = \
-        "v1", "Pod", name, namespace, body, mark, marks
-    return o
-
-
-_new = object.__new__
-
 
 def _located_object(obj: KubeObject, mark: Mark, marks: LazyMarks) -> KubeObject:
-    from dataclasses import replace
-
     return replace(obj, mark=mark, field_marks=marks)
 
 
-def _label_ok(k, v) -> bool:
-    from .kube import _LABEL_NAME, _LABEL_VALUE
-
-    if type(k) is not str or type(v) is not str:
-        return False
-    prefix, _, base = k.rpartition("/")
-    if not base or len(base) > 63 or not _LABEL_NAME.match(base) or (prefix and dns1123_subdomain(prefix)):
-        return False
-    return len(v) <= 63 and bool(_LABEL_VALUE.match(v))
-
-
-def _fields() -> tuple[frozenset, frozenset]:
-    """The top-level and metadata fields read_object knows (imported when a big file is first read)."""
-    global _TOP, _META
-    if _TOP is None:
-        from .kube import METADATA_FIELDS, TOP_FIELDS
-
-        _TOP, _META = frozenset(TOP_FIELDS), frozenset(METADATA_FIELDS)
-    return _TOP, _META
-
-
-_TOP = _META = None
 # Kinds always read the located way: few in a dump, and their checks look deep (and mark every field).
 _LOCATED_KINDS = {"Ingress", "IngressClass", "NetworkPolicy", "ConfigMap"}
-_READY = {(x,): [{"type": "Ready", "status": x}] for x in ("True", "False")}  # the usual conditions, one list for all pods
-_POD_META = ("name", "generateName", "namespace", "labels", "annotations", "ownerReferences", "creationTimestamp", "deletionTimestamp", "uid")
-_POD_SPEC = ("nodeName", "hostNetwork", "hostname", "subdomain", "setHostnameAsFQDN", "dnsPolicy", "dnsConfig", "containers", "initContainers",
-             "tolerations", "nodeSelector", "affinity", "priorityClassName", "serviceAccountName")
-_POD_SPEC_SHARED = tuple(k for k in _POD_SPEC if k != "nodeName")
-_POD_STATUS = ("phase", "podIP", "podIPs", "hostIP", "hostIPs", "conditions", "reason")
