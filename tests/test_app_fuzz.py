@@ -748,13 +748,19 @@ async def test_ctrl_c_does_not_quit(workdir):
         assert app.return_code is None and isinstance(app.screen, MainScreen)
 
 
+async def with_an_unsaved_edit(pilot) -> Session:
+    """A session on 01-switch.yaml with one edit unsaved: a network lan2 added."""
+    s = Session(pilot, Target("quit", "01-switch.yaml"), SEED)
+    await s.pause()
+    await s.press("a", "enter", *"lan2", "enter")
+    assert pilot.app.workspace.dirty
+    return s
+
+
 async def test_quit_with_unsaved_edits_asks_first(workdir):
     app = app_for("01-switch.yaml")
     async with app.run_test(size=SIZE) as pilot:
-        s = Session(pilot, Target("quit", "01-switch.yaml"), SEED)
-        await s.pause()
-        await s.press("a", "enter", *"lan2", "enter")
-        assert app.workspace.dirty
+        s = await with_an_unsaved_edit(pilot)
         for answer in ("n", "escape"):
             await s.press("q")
             assert isinstance(app.screen, ConfirmScreen), s.report("q with unsaved edits did not ask")
@@ -777,10 +783,7 @@ async def test_ctrl_q_with_unsaved_edits_asks_first(workdir, where):
     next session (only "Quit" drops them)."""
     app = app_for("01-switch.yaml")
     async with app.run_test(size=SIZE) as pilot:
-        s = Session(pilot, Target("quit", "01-switch.yaml"), SEED)
-        await s.pause()
-        await s.press("a", "enter", *"lan2", "enter")
-        assert app.workspace.dirty
+        s = await with_an_unsaved_edit(pilot)
         await s.press(*{"dashboard": [], "help": ["question_mark"], "trace-form": ["t", *"lap"]}[where])
         await s.press("ctrl+q")
         assert isinstance(app.screen, ConfirmScreen) and app.return_code is None, s.report("ctrl+q with unsaved edits did not ask")
