@@ -13,7 +13,7 @@ import sys
 
 from .cli_parser import _files_arg, build_parser  # noqa: F401 (_files_arg: tests wire `reach` with cli._files_arg)
 
-COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http", "reach", "generate")
+COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http", "reach", "generate", "lab")
 
 
 def _emit(data, output: str, text: str) -> None:
@@ -345,6 +345,12 @@ def _cmd_generate(args) -> int:
     return cmd_generate(args)
 
 
+def _cmd_lab(args) -> int:
+    from .lab.command import cmd_lab
+
+    return cmd_lab(args, _load, _emit)
+
+
 class _Usage(Exception):
     pass
 
@@ -366,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables,
                     "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns, "http": cmd_http,
-                    "reach": _cmd_reach, "generate": _cmd_generate}
+                    "reach": _cmd_reach, "generate": _cmd_generate, "lab": _cmd_lab}
         return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)

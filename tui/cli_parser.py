@@ -24,6 +24,7 @@ commands:
   http     send an HTTP request to the cluster's Ingress controller: the rule, backend and endpoint it picks
   reach    which pods may talk to which under the NetworkPolicies, and the policy and rule behind each answer
   generate write a realistic cluster (Nodes, Pods, Services; or Deployments) for demos and benchmarks
+  lab      build the topology in real network namespaces (root): up, down, status, exec, verify
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -183,4 +184,7 @@ def build_parser():
     from .gen_command import add_parser as add_generate
 
     add_generate(sub, fmt)
+    from .lab.command import add_parser as add_lab
+
+    add_lab(sub, fmt, _files_arg)
     return p

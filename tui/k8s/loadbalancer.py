@@ -76,8 +76,8 @@ def _lb_forward(port_name: str, chain: str, lb_ip, proto: str, port: int, node_p
         probability = f"{1.0 / (len(targets) - i):0.10f}" if i < len(targets) - 1 else None
         stat = f" -m statistic --mode random --probability {probability}" if probability is not None else ""
         values.append((f"{port_name} load balancer -> {name}", probability, f"{ip}:{node_port}"))
-        dnat.append(f'-t nat -A {chain} -m comment --comment "{port_name} load balancer -> {name}"{stat} '
-                    f"-j DNAT --to-destination {ip}:{node_port}")
+        dnat.append(f'-t nat -A {chain} -p {proto} -m comment --comment "{port_name} load balancer -> {name}"{stat} '
+                    f"-j DNAT --to-destination {ip}:{node_port}")  # (a port in --to-destination needs -p: iptables refuses it without)
     if all(_plain(x) for x in [port_name] + [name for name, _ in targets]):
         return _lb_dnat(dnat, values)
     return list(map(parse_rule, dnat))

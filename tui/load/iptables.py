@@ -255,6 +255,9 @@ def parse_rule(text: str, mark: Mark = NOWHERE) -> Rule | Policy | None:
         raise RuleError(f"{target} is only valid in POSTROUTING, INPUT and user chains")
     if target in ("DNAT", "SNAT") and f.get("to_addr") is None:
         raise RuleError(f"{target} needs --to-{'destination' if target == 'DNAT' else 'source'}")
+    if target in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT") and f.get("to_port") is not None and \
+            (f.get("proto") not in ("tcp", "udp", "sctp") or f.get("proto_neg")):
+        raise RuleError("Need TCP, UDP, SCTP or DCCP with port specification")  # (iptables' own words: a port needs -p)
     rule = Rule(table=table, chain=chain, target=target, mark=mark, **f)
     return Rule(**{**rule.__dict__, "text": format_rule(rule)})
 
