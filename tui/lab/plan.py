@@ -231,6 +231,12 @@ class _Builder:
                 if text and (family == 4 or self.has_v6(ns)):
                     self.op("iptables", ns=self.L(ns.name), family=family, text=text)
         self.cilium(namespaces)
+        if net.cluster is not None:
+            from .netpol import netpol_ops
+
+            ops, notes = netpol_ops(net, plan.sim)
+            plan.ops += ops
+            plan.notes += notes
         self.serving(namespaces)
         return plan
 

@@ -169,6 +169,9 @@ def predictions(net, lab_ns: dict) -> tuple[list[Probe], int]:
             for q in names:
                 add("dns", lambda a=a, q=q: _dns_probe(net, pod_ns(a), q))
     out = [p for k in CAPS for p in probes[k]]
+    for p in out:  # the pairs the cluster's NetworkPolicies refuse, named as such in the table
+        if p.expect == "dropped" and p.why.startswith("policy"):
+            p.kind = "policy-denied"
     return out, left
 
 
