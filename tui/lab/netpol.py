@@ -133,7 +133,7 @@ def netpol_ops(net, sim_to_lab: dict) -> tuple[list[dict], list[str]]:
                 for pol in egress:
                     for rule in pol.egress:
                         if any(isinstance(pp.port, str) for pp in rule.ports):
-                            for dkey, dpod in ix.pods.items():
+                            for dpod in ix.pods.values():
                                 dip = next((a for a in dpod.ips if a.version == family), None)
                                 if dip is None or dpod.host_network:
                                     continue

@@ -30,6 +30,7 @@ from .editing import EditingMixin
 from .http import HttpMixin
 from .ingress_editing import IngressEditingMixin
 from .kube_editing import KubeEditingMixin
+from .lab import LabMixin
 from .netpol_editing import NetpolEditingMixin
 from .policy_matrix import PolicyMatrixMixin
 
@@ -37,7 +38,7 @@ TRACE_KEYS = {"play", "step", "speed", "expand"}
 UI_SWITCH_INTERVAL = 0.001  # seconds a thread holds the GIL before another may take it (Python's default: 0.005)
 
 
-class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
+class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
                  Screen):
     """The four panes and every key that acts on them."""
 
@@ -70,6 +71,10 @@ class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, Ingress
         Binding("w", "save_as", "Save as", id="save-as", show=False),
         Binding("ctrl+z", "undo", "Undo", id="undo"),
         Binding("ctrl+y", "redo", "Redo", id="redo", show=False),
+        Binding("L", "lab_toggle", "Lab up/down", id="lab", show=False,
+                tooltip="Build the topology for real in network namespaces (root), or take the lab down"),
+        Binding("V", "lab_verify", "Lab verify", id="lab-verify", show=False,
+                tooltip="Probe every prediction of the simulator in the lab; the disagreements are listed under the trace"),
         Binding("escape", "unfocus", "Back to the tree; clear the filter", show=False, id="unfocus"),
     ]
 
@@ -101,6 +106,7 @@ class MainScreen(BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, Ingress
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.lab_refresh()
         tree = self.query_one(TopologyTree)
         tree.compile_host = self.compile_node  # a big network's node is compiled in a worker when opened
         tree.on_select = self.select  # a cursor move updates the panes in the same frame

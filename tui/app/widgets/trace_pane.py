@@ -54,6 +54,7 @@ class TracePane(VerticalScroll):
         self.speed_index = 1
         self.expand_all = False
         self._timer = None
+        self.lab_report = None  # the last `lab verify` (tui.lab.verify.Report): its disagreements are listed under the trace
 
     def compose(self) -> ComposeResult:
         yield Static(id="trace-body")
@@ -62,6 +63,8 @@ class TracePane(VerticalScroll):
         self.render_trace()
 
     def update(self, text: Text) -> None:
+        if self.lab_report is not None:
+            text.append_text(self._lab_text(self.lab_report))
         self.query_one("#trace-body", Static).update(text)
         self.scroll_end(animate=False)
 
@@ -302,6 +305,22 @@ class TracePane(VerticalScroll):
                 t.append(f"      {a}\n", style="cyan")
         if d.why:
             t.append(f"  why: {d.why}\n", style="yellow")
+        return t
+
+    @staticmethod
+    def _lab_text(report) -> Text:
+        """The last lab verify: its disagreements with the simulator, one line each, or that all agree."""
+        bad = report.disagreements
+        t = Text("\n")
+        head = f"lab verify ({report.topology}): {len(report.probes)} probes in the real kernel, "
+        if not bad:
+            t.append(head + "all agree with the simulator\n", style="bold green")
+            return t
+        t.append(head + f"{len(bad)} disagree:\n", style="bold red")
+        for p in bad:
+            sim = p.expect + (f" to {p.expect_to}" if p.expect_to else "")
+            t.append(f"  ✗ {p.kind} {p.src} → {p.qname or p.dst} ({p.proto}): simulator {sim}; lab {p.got}"
+                     f"{' (' + p.detail + ')' if p.detail else ''}\n", style="red")
         return t
 
     @staticmethod
