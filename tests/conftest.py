@@ -24,3 +24,4 @@ def _state_dir(tmp_path_factory, monkeypatch):
     """Every test its own state directory: a recovery file the dashboard keeps never reaches the user's home,
     nor another test."""
     monkeypatch.setenv("KUBENET_TUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("KUBENET_TUI_NO_LAB", "1")  # random keys (L) must not build a real lab in CI (root); test_app_lab turns it on

@@ -37,6 +37,7 @@ def _report() -> Report:
 
 
 async def test_without_root_l_and_v_say_why(monkeypatch):
+    monkeypatch.delenv("KUBENET_TUI_NO_LAB")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
@@ -50,6 +51,15 @@ async def test_without_root_l_and_v_say_why(monkeypatch):
         await pilot.press("V")
         await pilot.pause()
         assert [n.message for n in app._notifications][-1] == "No lab is up: press L to bring one up (root only), then V."
+
+
+async def test_the_lab_keys_can_be_switched_off():
+    app = app_for()  # (the suite sets KUBENET_TUI_NO_LAB: random keys must not build a lab as root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("L")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1] == "The lab keys are switched off here (KUBENET_TUI_NO_LAB is set)."
+        assert not app.workers._workers
 
 
 def _fake_lab_up() -> None:

@@ -44,8 +44,17 @@ class LabMixin:
 
         return [os.path.abspath(p) for p in ws.paths]
 
+    def _lab_off(self) -> bool:
+        """KUBENET_TUI_NO_LAB set (the test suite's random-key tests): the keys say so and do nothing."""
+        import os
+
+        if os.environ.get("KUBENET_TUI_NO_LAB"):
+            self.notify("The lab keys are switched off here (KUBENET_TUI_NO_LAB is set).", severity="warning", timeout=4)
+            return True
+        return False
+
     def action_lab_toggle(self) -> None:
-        if self.lab_busy:
+        if self.lab_busy or self._lab_off():
             return
         self.lab_refresh()
         up = bool(self.lab_state and self.lab_state.get("up"))
@@ -57,7 +66,7 @@ class LabMixin:
         self.run_worker(lambda: self._lab_work("down" if up else "up", files), thread=True, group="lab", name="lab")
 
     def action_lab_verify(self) -> None:
-        if self.lab_busy:
+        if self.lab_busy or self._lab_off():
             return
         self.lab_refresh()
         if not (self.lab_state and self.lab_state.get("up")):
