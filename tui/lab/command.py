@@ -48,7 +48,7 @@ def add_parser(sub, fmt, files_arg) -> None:
     ex.add_argument("cmd", nargs=argparse_remainder(), metavar="-- CMD", help="the command and its arguments")
     ve = verbs.add_parser("verify", help="probe every prediction in the lab; exit 1 on a disagreement", formatter_class=fmt)
     files_arg(ve)
-    ve.add_argument("--max-probes", type=int, default=400, metavar="N", help="at most N probes (default 400)")
+    ve.add_argument("--max-probes", type=int, default=800, metavar="N", help="at most N probes (default 800)")
     ve.add_argument("--timeout", type=float, default=1.0, metavar="SECONDS", help="how long a probe waits for an answer (default 1)")
     ve.add_argument("-o", "--output", choices=("text", "json", "yaml"), default="text", help="output format (default text)")
 

@@ -4,7 +4,7 @@ The predictions, each bounded in number:
 
 * host to host: a ping (ICMP echo) from every host, container and named namespace to every other's
   first address; the simulator's verdict is the round trip (the request delivered, the reply back);
-* pod to pod: a TCP (or UDP) exchange with the listener on the destination's first declared port, or a
+* pod to pod: a TCP or UDP exchange with the listener on each port the destination declares, or a
   ping when it declares none; NetworkPolicy decides here, so policy-denied pairs are among them;
 * pod to Service: each cluster IP and port from each pod; kube-proxy picks an endpoint at random, so
   the listener that answers is compared with the simulator's trace forced to that endpoint;
@@ -14,7 +14,8 @@ The predictions, each bounded in number:
 
 Every probe runs at once from its own namespace (its socket made there), each waiting at most
 ``timeout`` seconds. A probe agrees when the lab did what the simulator said: delivered to the same
-namespace (for a Service, to an endpoint the simulator also delivers to), or not delivered.
+namespace (for a Service, to an endpoint the simulator also delivers to), or not delivered, and for TCP and
+UDP in the same way: refused at once (a closed port, a REJECT) or left without an answer (a DROP, no route).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from . import netns
 from .plan import IDENTITY, dns_pods
 
-CAPS = {"host-host": 80, "pod-pod": 120, "pod-service": 100, "nodeport": 40, "dns": 40}
+CAPS = {"host-host": 80, "pod-pod": 400, "pod-service": 150, "nodeport": 60, "dns": 40}
 
 
 @dataclass
@@ -97,6 +98,13 @@ def _verdict(t) -> tuple[str, str | None, str]:
     return ("delivered" if ok else "dropped"), (t.delivered_to if ok else None), why
 
 
+def refusal(why: str) -> bool:
+    """Whether the simulator's drop answers the client at once (a TCP RST or an ICMP port unreachable: connect()
+    gets ECONNREFUSED) rather than leaving it to wait: a closed port, an iptables REJECT (kube-proxy's, for a
+    Service without endpoints, among them), Cilium's socket LB refusing the connect()."""
+    return why.startswith("port closed") or why.startswith("rejected by iptables") or "REJECT" in why or "ECONNREFUSED" in why
+
+
 def _addr(ip, port: int | None) -> str:
     text = f"[{ip}]" if ip.version == 6 and port is not None else str(ip)
     return f"{text}:{port}" if port is not None else text
@@ -139,11 +147,12 @@ def predictions(net, lab_ns: dict) -> tuple[list[Probe], int]:
         for b in pods:
             if a is b:
                 continue
-            # a TCP port first; not a CoreDNS pod's 53, where the DNS server answers (the DNS probes ask it)
-            port = next((c for proto in ("TCP", "UDP") for c in b.ports if c.protocol == proto
-                         and not (c.port == 53 and pod_ns(b) in dns)), None)
-            add("pod-pod", lambda a=a, b=b, port=port: _probe(net, "pod-pod", pod_ns(a), b.ip, port.port if port else None,
-                                                              port.protocol.lower() if port else "icmp"))
+            # each declared TCP and UDP port (not a CoreDNS pod's 53, where the DNS server answers: the DNS probes
+            # ask it); a ping to a pod that declares none
+            ports = sorted({(c.protocol.lower(), c.port) for c in b.ports if c.protocol in ("TCP", "UDP")
+                            and not (c.port == 53 and pod_ns(b) in dns)}, key=lambda x: (x[0] != "tcp", x[1]))
+            for proto, port in ports or [("icmp", None)]:
+                add("pod-pod", lambda a=a, b=b, proto=proto, port=port: _probe(net, "pod-pod", pod_ns(a), b.ip, port, proto))
     services = [s for s in (cluster.services if cluster is not None else []) if s.cluster_ip is not None]
     dns_ip = net.topology.cluster.dns_cluster_ip if cluster is not None else None
     for a in pods:
@@ -384,7 +393,9 @@ def judge(net, p: Probe) -> None:
             p.agree = got is not None and got[0] == p.expect_dns[0] and tuple(got[1]) == tuple(p.expect_dns[1])
         return
     if p.expect == "dropped":
-        p.agree = p.got != "delivered"
+        # for TCP and UDP the kind of drop is compared too: refused at once, or no answer (dropped, unreachable)
+        refused = p.got in ("refused", "reset")
+        p.agree = p.got != "delivered" and (p.proto == "icmp" or refused == refusal(p.why))
         return
     if p.got != "delivered":
         p.agree = False
@@ -407,7 +418,7 @@ def judge(net, p: Probe) -> None:
              ("delivers there too" if p.agree else f"does not deliver there ({to or 'dropped'})")
 
 
-def verify(loaded, rec: dict, max_probes: int = 400, timeout: float = 1.0) -> Report:
+def verify(loaded, rec: dict, max_probes: int = 800, timeout: float = 1.0) -> Report:
     from ..sim.network import compile_topology
 
     net = loaded.network
@@ -419,6 +430,11 @@ def verify(loaded, rec: dict, max_probes: int = 400, timeout: float = 1.0) -> Re
     if len(probes) > max_probes:
         left += len(probes) - max_probes
         probes = probes[:max_probes]
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per probe, all open at once
+    if soft < min(hard, len(probes) + 256):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, len(probes) + 256), hard))
     start = time.monotonic()
     run(probes, lab_ns, timeout)
     # A probe with no answer is sent once more, as ping sends more than one: the first packet to a neighbour
