@@ -345,15 +345,16 @@ def _alive(pid: int) -> bool:
 def start_server(plan_file: Path, files: list[str]) -> int:
     """Start the lab's listeners and DNS servers (:mod:`tui.lab.serve`) in the background; its pid once ready."""
     args = [sys.executable, "-m", "tui.lab.serve", str(plan_file)] + [a for f in files for a in ("-f", f)]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                         start_new_session=True, text=True)
+    log = plan_file.with_name("lab-serve.log")  # what the servers say after they started (nothing, normally)
+    with open(log, "w") as err:
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True, text=True)
     line = p.stdout.readline()
-    if not line.startswith("ready"):
-        err = p.stderr.read() if p.poll() is not None else ""
-        p.kill()
-        raise LabFailed(f"the lab's servers did not start: {(line + err).strip() or 'no answer'}")
     p.stdout.close()
-    p.stderr.close()
+    if not line.startswith("ready"):
+        p.kill()
+        p.wait()
+        lines = log.read_text(errors="replace").strip().splitlines()
+        raise LabFailed(f"the lab's servers did not start: {lines[-1] if lines else line.strip() or 'no answer'}")
     return p.pid
 
 

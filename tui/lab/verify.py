@@ -152,7 +152,8 @@ def predictions(net, lab_ns: dict) -> tuple[list[Probe], int]:
             ports = sorted({(c.protocol.lower(), c.port) for c in b.ports if c.protocol in ("TCP", "UDP")
                             and not (c.port == 53 and pod_ns(b) in dns)}, key=lambda x: (x[0] != "tcp", x[1]))
             for proto, port in ports or [("icmp", None)]:
-                add("pod-pod", lambda a=a, b=b, proto=proto, port=port: _probe(net, "pod-pod", pod_ns(a), b.ip, port, proto))
+                for ip in [b.ip] + ([b.ip6] if b.ip6 is not None and a.ip6 is not None else []):  # (dual-stack: both families)
+                    add("pod-pod", lambda a=a, ip=ip, proto=proto, port=port: _probe(net, "pod-pod", pod_ns(a), ip, port, proto))
     services = [s for s in (cluster.services if cluster is not None else []) if s.cluster_ip is not None]
     dns_ip = net.topology.cluster.dns_cluster_ip if cluster is not None else None
     for a in pods:
@@ -160,8 +161,8 @@ def predictions(net, lab_ns: dict) -> tuple[list[Probe], int]:
             for sp in s.ports:
                 if sp.protocol not in ("TCP", "UDP") or (s.cluster_ip == dns_ip and sp.port == 53):
                     continue
-                add("pod-service", lambda a=a, s=s, sp=sp: _probe(net, "pod-service", pod_ns(a), s.cluster_ip, sp.port,
-                                                                  sp.protocol.lower()))
+                for ip in [ip for ip in s.cluster_ips if any(x.version == ip.version for x in a.ips)]:
+                    add("pod-service", lambda a=a, ip=ip, sp=sp: _probe(net, "pod-service", pod_ns(a), ip, sp.port, sp.protocol.lower()))
     nodes = [ns for ns in plain if cluster is not None and ns.name in cluster.nodes]
     for a in nodes:
         for b in nodes:
