@@ -94,3 +94,18 @@ def test_snapshot_lab_up_with_a_disagreement(snap_compare, monkeypatch):
         assert "✗ pod-service default/web-a → 10.96.0.20:80 (tcp): simulator delivered to default/web-b; lab timeout" in text
 
     assert snap_compare(app_for(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_the_lab_says_what_it_did_with_the_traced_packet():
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane = app.main.query_one("TracePane")
+        from tui.sim.query import trace
+
+        t = trace(app.main.net, "default/web-a", "10.96.0.20:80", "tcp")
+        text = pane._lab_text(_report(), t).plain
+        assert text.startswith("\nin the lab, this packet: timeout (no answer within 1 s) · DISAGREES with the simulator\n")
+        other = trace(app.main.net, "default/client", "10.244.2.2:80", "tcp")
+        assert "in the lab, this packet: delivered to default/web-b · agrees with the simulator" in pane._lab_text(_report(), other).plain
+        assert "in the lab" not in pane._lab_text(_report(), trace(app.main.net, "default/client", "10.244.1.3:80", "tcp")).plain

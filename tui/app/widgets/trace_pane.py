@@ -64,7 +64,7 @@ class TracePane(VerticalScroll):
 
     def update(self, text: Text) -> None:
         if self.lab_report is not None:
-            text.append_text(self._lab_text(self.lab_report))
+            text.append_text(self._lab_text(self.lab_report, self.trace if self.exchange is None and not self.error else None))
         self.query_one("#trace-body", Static).update(text)
         self.scroll_end(animate=False)
 
@@ -308,10 +308,24 @@ class TracePane(VerticalScroll):
         return t
 
     @staticmethod
-    def _lab_text(report) -> Text:
-        """The last lab verify: its disagreements with the simulator, one line each, or that all agree."""
+    def _lab_text(report, trace: Trace | None = None) -> Text:
+        """The last lab verify: what the lab did with this trace's packet when it was probed, then the
+        disagreements with the simulator, one line each, or that all agree."""
         bad = report.disagreements
         t = Text("\n")
+        probe = None
+        if trace is not None:
+            pkt = trace.packet
+            probe = next((p for p in report.probes if p.src == trace.source and p.proto == pkt.proto and p.ip == pkt.dst
+                          and (p.port == pkt.dport or pkt.proto == "icmp")), None)
+        if probe is not None:
+            got = probe.got + (f" to {probe.got_to}" if probe.got_to else "")
+            t.append(f"in the lab, this packet: {got}" + (f" ({probe.detail})" if probe.detail else "") + " · ",
+                     style="bold" if probe.agree else "bold red")
+            t.append("agrees with the simulator\n" if probe.agree else "DISAGREES with the simulator\n",
+                     style="green" if probe.agree else "bold red")
+            if probe.note:
+                t.append(f"  {probe.note}\n", style="grey62")
         head = f"lab verify ({report.topology}): {len(report.probes)} probes in the real kernel, "
         if not bad:
             t.append(head + "all agree with the simulator\n", style="bold green")
