@@ -3,6 +3,7 @@ made (CI), every bundled topology brought up, verified against the simulator and
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -244,3 +245,40 @@ def test_a_policy_denied_pair_is_probed_and_refused_for_real(capsys):
     allowed = [r for r in results if r["kind"] == "pod-pod" and r["simulator"] == "delivered"]
     assert allowed and all(r["lab"] == "delivered" for r in allowed)
     assert any(r["from"] == "default/client" and r["to"] == "10.244.2.10:8080" for r in denied)
+
+
+def test_ipvs_mode_is_stood_in_for_by_iptables_rules_and_says_so():
+    text = (ROOT / "topologies" / "05-nodeport.yaml").read_text().replace(
+        "cluster: {podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12}",
+        "cluster: {podCIDR: 10.244.0.0/16, serviceCIDR: 10.96.0.0/12, kubeProxy: {mode: ipvs}}")
+    net = load(["ipvs.yaml"], texts={"ipvs.yaml": text}).network
+    plan = build_plan(net, "kn0000-")
+    assert any(n.startswith("kubeProxy.mode is ipvs") for n in plan.notes)
+    assert any(o["op"] == "iptables" and "KUBE-SVC-" in o["text"] for o in plan.ops)
+
+
+def test_judging_compares_delivery_the_answering_endpoint_and_the_kind_of_drop():
+    from tui.lab.verify import Probe, judge
+
+    net = _net("04-cni-flannel.yaml")
+    net.compile_nodes()
+
+    def probe(**kw):
+        base = dict(kind="pod-service", src="default/client", dst="10.96.0.20:80", proto="tcp", ip=ipaddress.ip_address("10.96.0.20"),
+                    port=80, expect="delivered", expect_to="default/web-b")
+        p = Probe(**{**base, **kw})
+        judge(net, p)
+        return p
+
+    assert probe(got="delivered", got_to="default/web-b").agree
+    other = probe(got="delivered", got_to="default/web-a",
+                  detail="answered by default/web-a at 10.244.1.3:80, which saw the client as 10.244.1.2:4000")
+    assert other.agree and other.note.startswith("kube-proxy picked 10.244.1.3:80 here; the simulator, given that endpoint, delivers there too")
+    assert not probe(got="timeout").agree
+    assert not probe(got="delivered", got_to="node-1", detail="answered by node-1 at 192.168.1.11:80, which saw").agree
+    closed = dict(expect="dropped", expect_to=None, why="port closed: nothing listens on TCP port 81 in default/web-a")
+    assert probe(got="refused", **closed).agree
+    assert not probe(got="timeout", **closed).agree  # a closed port answers at once: silence is another drop
+    silent = dict(expect="dropped", expect_to=None, why="policy (ingress of x: ...)")
+    assert probe(got="timeout", **silent).agree and probe(got="unreachable", **silent).agree
+    assert not probe(got="refused", **silent).agree and not probe(got="delivered", got_to="default/web-a", **silent).agree

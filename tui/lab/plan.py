@@ -345,6 +345,9 @@ class _Builder:
         """Cilium translates Services in eBPF; the lab has no eBPF programs of its own and writes kube-proxy's
         iptables rules instead, which send each connection to the same endpoints."""
         net = self.net
+        if net.cluster is not None and net.topology.cluster.kube_proxy_mode == "ipvs":
+            self.plan.notes.append("kubeProxy.mode is ipvs: the lab writes the rules of iptables mode, which the simulator's "
+                                   "traces follow (no IPVS virtual servers; the endpoints are the same)")
         if net.cluster is None or net.topology.cluster.cni != "cilium":
             return
         from ..k8s.kubeproxy import iptables_save
