@@ -282,3 +282,17 @@ def test_judging_compares_delivery_the_answering_endpoint_and_the_kind_of_drop()
     silent = dict(expect="dropped", expect_to=None, why="policy (ingress of x: ...)")
     assert probe(got="timeout", **silent).agree and probe(got="unreachable", **silent).agree
     assert not probe(got="refused", **silent).agree and not probe(got="delivered", got_to="default/web-a", **silent).agree
+
+
+def test_a_kernel_without_what_the_topology_needs_is_said_in_one_sentence(monkeypatch):
+    import shutil
+
+    plan = build_plan(_net("04-cni-flannel.yaml"), "kn0000-")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    with pytest.raises(kernel.LabUnavailable, match=r"^this topology's overlay needs VXLAN devices and this kernel cannot make them"):
+        kernel.require(plan, {"veth", "bridge"})
+    if shutil.which("iptables-restore"):
+        kernel.require(plan, {"veth", "bridge", "vxlan"})  # (all there: nothing to say)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(kernel.LabUnavailable, match=r"^this topology has iptables rules and iptables-restore is not installed: install iptables"):
+        kernel.require(plan, {"veth", "bridge", "vxlan"})

@@ -114,7 +114,7 @@ def bring_up(files: list[str], loaded, out=sys.stdout) -> dict:
 
         net = compile_topology(loaded.topology)
     plan = build_plan(net, pfx, feats)
-    require(plan)
+    require(plan, feats)
     rec = {"prefix": pfx, "files": files, "topology": loaded.topology.name, "sim": plan.sim, "names": plan.names,
            "notes": plan.notes, "namespaces": [], "listeners": len(plan.listeners), "dns": [d["sim"] for d in plan.dns],
            "counts": {k: plan.count(k) for k in ("veth", "bridge", "vxlan", "ipip", "route", "iptables", "fdb", "neigh")}}

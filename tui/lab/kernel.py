@@ -58,8 +58,9 @@ def write_record(rec: dict) -> None:
     atomic_write(str(record_path()), json.dumps(rec, indent=1, sort_keys=True) + "\n")
 
 
-def require(plan: Plan | None = None) -> None:
-    """Raise :class:`LabUnavailable` when this machine cannot build a lab."""
+def require(plan: Plan | None = None, found: set[str] | None = None) -> None:
+    """Raise :class:`LabUnavailable` when this machine cannot build a lab (``plan``: this one, with the device
+    kinds ``found`` in this kernel)."""
     if sys.platform != "linux":
         raise LabUnavailable("the lab needs Linux network namespaces; this system is not Linux")
     if os.geteuid() != 0:
@@ -68,6 +69,8 @@ def require(plan: Plan | None = None) -> None:
         import pyroute2  # noqa: F401
     except ImportError:
         raise LabUnavailable("the lab needs the pyroute2 package: pip install pyroute2") from None
+    if plan is not None and found is not None and plan.count("vxlan") and "vxlan" not in found:
+        raise LabUnavailable("this topology's overlay needs VXLAN devices and this kernel cannot make them (no vxlan module)")
     if plan is not None and any(o["op"] == "iptables" for o in plan.ops) and shutil.which("iptables-restore") is None:
         raise LabUnavailable("this topology has iptables rules and iptables-restore is not installed: install iptables "
                              "(e.g. apt-get install iptables)")
