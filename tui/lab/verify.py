@@ -4,6 +4,8 @@ The predictions, each bounded in number:
 
 * host to host: a ping (ICMP echo) from every host, container and named namespace to every other's
   first address; the simulator's verdict is the round trip (the request delivered, the reply back);
+* Docker's published ports: each other host to the Docker host's address and published port, which its
+  DNAT sends to the container's listener;
 * pod to pod: a TCP or UDP exchange with the listener on each port the destination declares, or a
   ping when it declares none; NetworkPolicy decides here, so policy-denied pairs are among them;
 * pod to Service: each cluster IP and port from each pod; kube-proxy picks an endpoint at random, so
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from .plan import dns_pods
 from .probe import run
 
-CAPS = {"host-host": 80, "pod-pod": 400, "pod-service": 150, "nodeport": 60, "dns": 40}
+CAPS = {"host-host": 80, "published": 60, "pod-pod": 400, "pod-service": 150, "nodeport": 60, "dns": 40}
 
 
 @dataclass
@@ -138,6 +140,13 @@ def predictions(net, lab_ns: dict) -> tuple[list[Probe], int]:
             if a.name != b.name and ip is not None:
                 add("host-host", lambda a=a, ip=ip: _probe(net, "host-host", a.name, ip, None, "icmp"))
     dns = set(dns_pods(net))
+    for h in net.topology.hosts:  # Docker's published ports (docker run -p), from every other host
+        ip = net.namespaces[h.name].primary_address(4) if h.name in lab_ns else None
+        for c in h.containers:
+            for hport, _cport, proto in c.ports:
+                for a in plain:
+                    if ip is not None and a.name != h.name and a.host != h.name and proto in ("tcp", "udp"):
+                        add("published", lambda a=a, ip=ip, hport=hport, proto=proto: _probe(net, "published", a.name, ip, hport, proto))
     for a in pods:
         for b in pods:
             if a is b:
