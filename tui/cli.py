@@ -13,7 +13,8 @@ import sys
 
 from .cli_parser import _files_arg, build_parser  # noqa: F401 (_files_arg: tests wire `reach` with cli._files_arg)
 
-COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http", "reach", "generate", "lab")
+COMMANDS = ("check", "routes", "trace", "export", "iptables", "ipvs", "resolve", "serve-dns", "http", "reach", "generate", "lab", "learn", "challenge",
+            "serve")
 
 
 def _emit(data, output: str, text: str) -> None:
@@ -351,6 +352,24 @@ def _cmd_lab(args) -> int:
     return cmd_lab(args, _load, _emit)
 
 
+def _cmd_learn(args) -> int:
+    from .learn.command import cmd_learn
+
+    return cmd_learn(args, _load, _emit)
+
+
+def _cmd_challenge(args) -> int:
+    from .learn.command import cmd_challenge
+
+    return cmd_challenge(args, _load, _emit)
+
+
+def _cmd_serve(args) -> int:
+    from .serve_command import cmd_serve
+
+    return cmd_serve(args)
+
+
 class _Usage(Exception):
     pass
 
@@ -372,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"check": cmd_check, "routes": cmd_routes, "trace": cmd_trace, "export": cmd_export, "iptables": cmd_iptables,
                     "ipvs": cmd_ipvs, "resolve": cmd_resolve, "serve-dns": cmd_serve_dns, "http": cmd_http,
-                    "reach": _cmd_reach, "generate": _cmd_generate, "lab": _cmd_lab}
+                    "reach": _cmd_reach, "generate": _cmd_generate, "lab": _cmd_lab,
+                    "learn": _cmd_learn, "challenge": _cmd_challenge, "serve": _cmd_serve}
         return commands[args.command](args)
     except QueryError as e:
         print(f"kubenet-tui {args.command}: error: {e}", file=sys.stderr)

@@ -25,6 +25,9 @@ commands:
   reach    which pods may talk to which under the NetworkPolicies, and the policy and rule behind each answer
   generate write a realistic cluster (Nodes, Pods, Services; or Deployments) for demos and benchmarks
   lab      build the topology in real network namespaces (root): up, down, status, exec, verify
+  learn    guided lessons, in order; learn N opens one in the dashboard
+  challenge  broken topologies with goals; check grades any topology against a goal file
+  serve    the dashboard as a web page, for a browser (loopback by default)
 
 examples:
   kubenet-tui                                  # the dashboard, on the bundled default topology
@@ -187,4 +190,10 @@ def build_parser():
     from .lab.command import add_parser as add_lab
 
     add_lab(sub, fmt, _files_arg)
+    from .learn.command import add_parsers as add_learn
+
+    add_learn(sub, fmt, _files_arg)
+    from .serve_command import add_parser as add_serve
+
+    add_serve(sub, fmt)
     return p

@@ -32,6 +32,8 @@ class KubenetApp(App[None]):
     CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"
     resume_gc = False  # the launcher paused the garbage collector: the main screen resumes it after the first paint
     TITLE = "kubenet-tui"
+    classroom: dict | None = None  # {"lesson": Lesson} or {"goals": [Goal], "goal_file": path}: the panel beside the panes
+
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit_app", "Quit", id="quit"),

@@ -12,7 +12,7 @@ updates (the key, then what its messages change, then the styles), each waiting 
 shorter tick is a shorter wait. Set before Textual is imported; ``TEXTUAL_FPS`` in the environment wins."""
 
 
-def launch(paths: list[str]) -> int:
+def launch(paths: list[str], classroom: dict | None = None) -> int:
     """Run the dashboard; its return code. The shell paints before anything is read (the panes fill a frame
     later); input that does not load ends the app, whose problems are printed here, with return code 1."""
     os.environ.setdefault("TEXTUAL_FPS", FPS)
@@ -25,6 +25,7 @@ def launch(paths: list[str]) -> int:
 
     files = paths or [str(default_topology())]
     app = create_app(files, after_paint=True)
+    app.classroom = classroom  # a lesson or goals: their panel beside the panes (tui.app.screens.classroom)
     app.resume_gc = True
     app.run()
     if app.load_problems:  # input that did not load (see tui.app.screens.background)

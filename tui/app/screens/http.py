@@ -53,4 +53,6 @@ class HttpMixin:
         pane.load(None, title(ex, request["url"], request.get("host")), keep_step=keep_step, play=not keep_step and self.app.animate_traces,
                   exchange=ex, marks=marks(ex, self.net.topology.objects))
         self.refresh_bindings()
+        if not keep_step:
+            self.class_did("http", request)
         return None

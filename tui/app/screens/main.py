@@ -26,6 +26,7 @@ from ..widgets.routes_pane import RoutesPane
 from ..widgets.topology_tree import Item, TopologyTree
 from ..widgets.trace_pane import TracePane
 from .background import BackgroundMixin
+from .classroom import ClassPanel, ClassroomMixin
 from .editing import EditingMixin
 from .http import HttpMixin
 from .ingress_editing import IngressEditingMixin
@@ -38,7 +39,7 @@ TRACE_KEYS = {"play", "step", "speed", "expand"}
 UI_SWITCH_INTERVAL = 0.001  # seconds a thread holds the GIL before another may take it (Python's default: 0.005)
 
 
-class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
+class MainScreen(ClassroomMixin, LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixin, IngressEditingMixin, HttpMixin, KubeEditingMixin, EditingMixin,
                  Screen):
     """The four panes and every key that acts on them."""
 
@@ -75,6 +76,8 @@ class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixi
                 tooltip="Build the topology for real in network namespaces (root), or take the lab down"),
         Binding("V", "lab_verify", "Lab verify", id="lab-verify", show=False,
                 tooltip="Probe every prediction of the simulator in the lab; the disagreements are listed under the trace"),
+        Binding("ctrl+n", "class_next", "Next step", id="class-next", show=False, tooltip="A lesson: the next step"),
+        Binding("ctrl+b", "class_back", "Previous step", id="class-back", show=False, tooltip="A lesson: the step before"),
         Binding("escape", "unfocus", "Back to the tree; clear the filter", show=False, id="unfocus"),
     ]
 
@@ -94,7 +97,7 @@ class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixi
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="body"):
+        with Horizontal(id="body", classes="-classroom" if getattr(self.app, "classroom", None) else ""):
             with Vertical(id="left", classes="pane") as left:
                 left.border_title = "Topology"
                 yield TextInput(placeholder="filter (esc clears)", id="filter")
@@ -103,6 +106,8 @@ class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixi
                 yield RoutesPane(id="routes", classes="pane")
                 yield DnsPane(id="dns", classes="pane")
                 yield TracePane(id="trace", classes="pane")
+            if getattr(self.app, "classroom", None):
+                yield ClassPanel(id="class")  # a lesson's steps or a challenge's goals (tui.app.screens.classroom)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -230,6 +235,7 @@ class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixi
             # workers compile nodes and build the zone on other threads: the UI's thread waits less for the GIL
             sys.setswitchinterval(UI_SWITCH_INTERVAL)
         self.app.keep_recovery()  # the unsaved edits on disk, in case the session ends without asking
+        self.class_refresh()
 
     def _show_routes(self) -> None:
         item = self.selected
@@ -288,6 +294,8 @@ class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixi
             return
         pane.load(t, title, keep_step=keep_step, play=not keep_step and self.app.animate_traces)
         self.refresh_bindings()
+        if not keep_step:
+            self.class_did("trace", req)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.loading is not None:
@@ -376,6 +384,7 @@ class MainScreen(LabMixin, BackgroundMixin, NetpolEditingMixin, PolicyMatrixMixi
     def _resolved(self, request: dict | None) -> None:
         if request is not None:
             self.resolve_request = request
+            self.class_did("dns", request)
 
     def action_map(self) -> None:
         from .map import MapScreen
