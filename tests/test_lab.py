@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -206,14 +207,16 @@ def test_down_cleans_up_after_a_crash_without_its_record(capsys):
     assert main(["lab", "up", "-f", str(ROOT / "topologies" / "03-docker-bridge.yaml")]) == 0
     capsys.readouterr()
     rec = kernel.read_record()
-    os.kill(rec["server_pid"], 9)  # the servers die, and the record is lost
-    kernel.record_path().unlink()
+    server = rec["server_pid"]
     sleeper = subprocess.Popen([sys.executable, "-m", "tui", "lab", "exec", "docker-host", "--", "sleep", "60"], env={**os.environ})
+    time.sleep(0.5)
+    kernel.record_path().unlink()  # the record is lost (a crash, a careless rm): down still finds everything
     try:
         assert _left(kernel.prefix())
         assert main(["lab", "down"]) == 0
         assert _left(kernel.prefix()) == []
         assert sleeper.wait(timeout=10) != 0  # what ran inside was ended
+        assert not kernel._alive(server)  # and the servers, found by their plan file
     finally:
         sleeper.kill()
 

@@ -239,12 +239,19 @@ def _exec(args, load, emit) -> int:
         raise LabFailed("no command given: kubenet-tui lab exec NAME -- CMD (e.g. ip route)")
     target = _target(rec, args.target)
     sys.stdout.flush()
-    netns.enter(target)
+    try:
+        netns.enter(target)
+    except OSError as e:
+        raise LabFailed(f"cannot enter {args.target}'s namespace {target} ({e.strerror or e}): "
+                        "the lab is broken; kubenet-tui lab down, then up again") from None
     try:
         os.execvp(cmd[0], cmd)
     except FileNotFoundError:
         print(f"kubenet-tui lab exec: {cmd[0]}: command not found", file=sys.stderr)
         return 127
+    except OSError as e:
+        print(f"kubenet-tui lab exec: {cmd[0]}: {e.strerror or e}", file=sys.stderr)
+        return 126
     return 0  # (not reached)
 
 
@@ -263,15 +270,19 @@ def _verify(args, load, emit) -> int:
         if rec is None:
             rec = bring_up(files, loaded)
             own = True
-            print(f"lab up: {rec['topology']}: {summary(rec)}", file=sys.stderr)
+            try:
+                print(f"lab up: {rec['topology']}: {summary(rec)}", file=sys.stderr)
+            except BaseException:
+                teardown(rec)
+                raise
     else:
         if rec is None:
             raise LabFailed("no lab is up: give -f FILE (the lab is brought up, verified and taken down) or run lab up first")
         loaded = load(rec["files"])
     try:
         report = verify(loaded, rec, max_probes=args.max_probes, timeout=args.timeout)
+        emit(report.to_dict(), args.output, report_text(report))
     finally:
-        if own:
+        if own:  # (even when the output's reader went away: a lab brought up for this verify goes)
             teardown(rec)
-    emit(report.to_dict(), args.output, report_text(report))
     return 1 if report.disagreements else 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -44,6 +45,10 @@ def prefix() -> str:
     return prefix_for(str(state_dir().resolve()))
 
 
+PREFIX_DIGITS = 6
+PREFIX_FORM = re.compile(rf"kn[0-9a-f]{{{PREFIX_DIGITS}}}-")
+
+
 def read_record() -> dict | None:
     try:
         return json.loads(record_path().read_text())
@@ -54,8 +59,12 @@ def read_record() -> dict | None:
 def write_record(rec: dict) -> None:
     from ..edit.workspace import atomic_write
 
-    record_path().parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(str(record_path()), json.dumps(rec, indent=1, sort_keys=True) + "\n")
+    try:
+        record_path().parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(str(record_path()), json.dumps(rec, indent=1, sort_keys=True) + "\n")
+    except OSError as e:
+        raise LabFailed(f"cannot write the lab's record in {record_path().parent} ({e.strerror or e}): "
+                        "set KUBENET_TUI_STATE_DIR to a directory you can write") from None
 
 
 def require(plan: Plan | None = None, found: set[str] | None = None) -> None:
@@ -71,6 +80,9 @@ def require(plan: Plan | None = None, found: set[str] | None = None) -> None:
         raise LabUnavailable("the lab needs the pyroute2 package: pip install pyroute2") from None
     if plan is not None and found is not None and plan.count("vxlan") and "vxlan" not in found:
         raise LabUnavailable("this topology's overlay needs VXLAN devices and this kernel cannot make them (no vxlan module)")
+    if plan is not None and any(o["op"] == "iptables" and o["family"] == 6 for o in plan.ops) and shutil.which("ip6tables-restore") is None:
+        raise LabUnavailable("this topology has ip6tables rules and ip6tables-restore is not installed: install iptables "
+                             "(e.g. apt-get install iptables)")
     if plan is not None and any(o["op"] == "iptables" for o in plan.ops) and shutil.which("iptables-restore") is None:
         raise LabUnavailable("this topology has iptables rules and iptables-restore is not installed: install iptables "
                              "(e.g. apt-get install iptables)")
@@ -87,8 +99,8 @@ def features(pfx: str) -> set[str]:
         if netns.exists(name):
             pnetns.remove(name)
         pnetns.create(name)
-    except OSError as e:
-        raise LabUnavailable(f"this machine does not let the lab make a network namespace ({e.strerror or e}): "
+    except Exception as e:  # noqa: BLE001 (OSError, or pyroute2's own errors)
+        raise LabUnavailable(f"this machine does not let the lab make a network namespace ({getattr(e, 'strerror', None) or e}): "
                              "run it as root on a host or in a privileged container") from None
     found = set()
     try:
@@ -163,7 +175,8 @@ def _apply(op: dict, links: _Links) -> None:
     if kind == "iptables":
         tool = "ip6tables-restore" if op["family"] == 6 else "iptables-restore"
         args = [tool, "-w"] + (["--noflush"] if op.get("noflush") else [])
-        p = subprocess.run(args, input=op["text"], text=True, capture_output=True, preexec_fn=lambda: netns.enter(op["ns"]))
+        with netns.inside(op["ns"]):  # (the child inherits this thread's namespace: no preexec_fn in a threaded program)
+            p = subprocess.run(args, input=op["text"], text=True, capture_output=True)
         if p.returncode != 0:
             raise LabFailed(f"{op['ns']}: {tool} refused the rules: {p.stderr.strip() or p.returncode}")
         return
@@ -263,58 +276,88 @@ def build(plan: Plan, rec: dict) -> None:
 
 
 def _pids_in(names: set[str]) -> list[int]:
-    """Processes whose network namespace is one of ``names``."""
-    inodes = set()
+    """Processes whose network namespace is one of ``names`` (compared by device and inode; never the namespace
+    this process runs in, the machine's own)."""
+    ids = set()
     for n in names:
         try:
-            inodes.add(os.stat(netns.path(n)).st_ino)
+            st = os.stat(netns.path(n))
+            ids.add((st.st_dev, st.st_ino))
         except OSError:
             pass
+    try:
+        home = os.stat("/proc/1/ns/net")
+        mine = os.stat("/proc/self/ns/net")
+        ids -= {(home.st_dev, home.st_ino), (mine.st_dev, mine.st_ino)}
+    except OSError:
+        pass
     out = []
-    if not inodes:
+    if not ids:
         return out
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
-            if os.stat(f"/proc/{pid}/ns/net").st_ino in inodes:
-                out.append(int(pid))
+            st = os.stat(f"/proc/{pid}/ns/net")
         except OSError:
-            pass
+            continue
+        if (st.st_dev, st.st_ino) in ids:
+            out.append(int(pid))
     return out
 
 
 def _is_server(pid: int) -> bool:
     try:
-        return b"tui.lab.serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
+    return b"tui.lab.serve" in args and str(plan_file()).encode() in args
+
+
+def plan_file() -> Path:
+    return record_path().with_name("lab-plan.json")
+
+
+def _servers() -> list[int]:
+    """This lab's server processes: ``tui.lab.serve`` run with this state directory's plan file (found even when
+    the record is lost, or the server started and the record was never written)."""
+    want = str(plan_file()).encode()
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"tui.lab.serve" in args and want in args:
+                out.append(int(pid))
+    return out
 
 
 def teardown(rec: dict | None = None, pfx: str | None = None) -> dict:
     """Remove the lab: its servers, any process in its namespaces, every namespace it recorded or that
-    carries its prefix, and the record. Returns what was removed."""
+    carries its prefix, and the record. Returns what was removed. Only this state directory's prefix is ever
+    used (a record that names another is not trusted), so nothing that is not this lab's is touched."""
     from pyroute2 import netns as pnetns
 
     rec = rec if rec is not None else (read_record() or {})
-    pfx = pfx or rec.get("prefix") or prefix()
+    pfx = prefix() if pfx is None else pfx
+    if not PREFIX_FORM.fullmatch(pfx):
+        raise LabFailed(f"refusing to remove namespaces named {pfx}*: a lab's prefix is kn and {PREFIX_DIGITS} hex digits")
     names = set(rec.get("namespaces", ())) | set(netns.listed(pfx))
     names = {n for n in names if n.startswith(pfx)}  # (never anything that is not the lab's)
     killed = []
-    server = rec.get("server_pid")
-    if server and _is_server(server):
-        os.kill(server, signal.SIGTERM)
-        killed.append(server)
+    for pid in _servers():
+        _signal(pid, signal.SIGTERM, killed)
     for pid in _pids_in(names):
-        try:
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-        except ProcessLookupError:
-            pass
+        _signal(pid, signal.SIGKILL, killed)
     if killed:
         end = time.monotonic() + 3
         while time.monotonic() < end and any(_alive(p) for p in killed):
             time.sleep(0.05)
+        for pid in killed:
+            if _alive(pid):
+                _signal(pid, signal.SIGKILL, [])
     removed = []
     for n in sorted(names):
         if netns.exists(n):
@@ -322,13 +365,22 @@ def teardown(rec: dict | None = None, pfx: str | None = None) -> dict:
                 pnetns.remove(n)
             except OSError as e:
                 if e.errno != errno.ENOENT:
-                    raise
+                    raise LabFailed(f"cannot remove namespace {n}: {e.strerror or e}") from None
             removed.append(n)
-    try:
-        record_path().unlink()
-    except FileNotFoundError:
-        pass
+    for path in (record_path(), plan_file()):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
     return {"namespaces": removed, "processes": sorted(set(killed))}
+
+
+def _signal(pid: int, sig: int, done: list) -> None:
+    try:
+        os.kill(pid, sig)
+        done.append(pid)
+    except ProcessLookupError:
+        pass
 
 
 def _alive(pid: int) -> bool:
@@ -351,7 +403,11 @@ def start_server(plan_file: Path, files: list[str]) -> int:
     log = plan_file.with_name("lab-serve.log")  # what the servers say after they started (nothing, normally)
     with open(log, "w") as err:
         p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True, text=True)
-    line = p.stdout.readline()
+    try:
+        line = p.stdout.readline()
+    except BaseException:  # (ctrl+c while it starts: it runs in its own session, so it must be ended here)
+        p.kill()
+        raise
     p.stdout.close()
     if not line.startswith("ready"):
         p.kill()

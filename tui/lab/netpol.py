@@ -54,6 +54,14 @@ def _peers(ix, rule, pol, family: int, side: str) -> list[tuple[str, list[str]]]
     return out
 
 
+def _admits(ix, peer, pol, key: str, ip) -> bool:
+    """Whether a rule's peer is the pod ``key`` at ``ip``: its ipBlock holds the address (its excepts do not), or
+    its selectors pick the pod."""
+    if peer.ip_block is not None:
+        return peer.ip_block.contains(ip)
+    return key in ix.peer_pods(peer, pol.namespace)
+
+
 class _Chains:
     def __init__(self) -> None:
         self.lines: dict[str, list[str]] = {}
@@ -130,17 +138,23 @@ def netpol_ops(net, sim_to_lab: dict) -> tuple[list[dict], list[str]]:
                 chains.add(own, f"-d {ip}/{ip.max_prefixlen} -j RETURN")  # itself (through its Service): no policy blocks that
                 _rules(ix, egress, "egress", family, None, chains, own, "MARK", n)
                 # (named ports of egress rules resolve against the destination pod: one rule per pod it names)
+                # (named ports of egress rules resolve against each destination pod: a rule per pod it admits)
                 for pol in egress:
                     for rule in pol.egress:
-                        if any(isinstance(pp.port, str) for pp in rule.ports):
-                            for dpod in ix.pods.values():
-                                dip = next((a for a in dpod.ips if a.version == family), None)
-                                if dip is None or dpod.host_network:
-                                    continue
-                                for ports in _ports(rule, ix.named_ports(dpod)):
-                                    if ports and any(m[0] in ("", f"-d {dip}/{dip.max_prefixlen}")
-                                                     for m in _peers(ix, rule, pol, family, "-d")):
-                                        chains.add(own, f"-d {dip}/{dip.max_prefixlen} {ports} -j MARK --or-mark {ALLOW}")
+                        named_ports = [pp for pp in rule.ports if isinstance(pp.port, str)]
+                        if not named_ports:
+                            continue
+                        for dkey, dpod in ix.pods.items():
+                            dip = next((a for a in dpod.ips if a.version == family), None)
+                            if dip is None or dpod.host_network:
+                                continue
+                            if rule.peers and not any(_admits(ix, peer, pol, dkey, dip) for peer in rule.peers):
+                                continue
+                            for pp in named_ports:
+                                proto = PROTOS[pp.protocol]
+                                for n_ in sorted(ix.named_ports(dpod).get((pp.port, pp.protocol), ())):
+                                    chains.add(own, f"-d {dip}/{dip.max_prefixlen} -p {proto} -m {proto} --dport {n_} "
+                                                    f"-j MARK --or-mark {ALLOW}")
                 chains.add(own, f"-m mark ! --mark {ALLOW}/{ALLOW} -j DROP")
                 chains.add(own, f"-j MARK --and-mark 0x{~int(ALLOW, 16) & 0xFFFFFFFF:x}")
     for node, per_family in nodes.items():

@@ -57,8 +57,8 @@ class Plan:
 
 
 def prefix_for(key: str) -> str:
-    """The prefix of one lab's namespaces: ``kn`` and four hex digits of ``key`` (its state directory)."""
-    return "kn" + hashlib.blake2b(key.encode(), digest_size=2).hexdigest() + "-"
+    """The prefix of one lab's namespaces: ``kn`` and six hex digits of ``key`` (its state directory)."""
+    return "kn" + hashlib.blake2b(key.encode(), digest_size=3).hexdigest() + "-"
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=:+-]")

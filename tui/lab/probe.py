@@ -67,7 +67,10 @@ class _Run:
                 self.ident = (os.getpid() + index) & 0xFFFF
                 self.sock, self.payload = _icmp(probe.ip, self.ident)
                 self.sock.setblocking(False)
-                self.sock.sendto(self.payload, (str(probe.ip), 0))
+                try:
+                    self.sock.sendto(self.payload, (str(probe.ip), 0))
+                except OSError as e:  # (no route: the kernel says so at once)
+                    self.finish(_ERRNO.get(e.errno, "error"), e.strerror or str(e))
             else:
                 kind = socket.SOCK_STREAM if probe.proto == "tcp" else socket.SOCK_DGRAM
                 self.sock = socket.socket(fam, kind)
@@ -197,3 +200,4 @@ def run(probes: list[Probe], lab_ns: dict, timeout: float) -> None:
         if not r.done:
             sel.unregister(r.sock)
             r.finish("timeout", f"no answer within {timeout:g} s")
+    sel.close()

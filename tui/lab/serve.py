@@ -107,6 +107,12 @@ def main(argv: list[str]) -> int:
     with open(plan_file) as f:
         plan = json.load(f)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    import resource
+
+    wanted = sum(len(item["ports"]) for item in plan["listeners"]) + 4 * len(plan["dns"]) + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < min(hard, wanted):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, wanted), hard))
     listeners = open_listeners(plan)
     servers = open_dns(plan, files)
     for s in servers:

@@ -65,6 +65,7 @@ class Report:
     left_out: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # what the lab was built from
 
     @property
     def disagreements(self) -> list[Probe]:
@@ -228,7 +229,8 @@ def judge(net, p: Probe) -> None:
     if p.expect == "dropped":
         # for TCP and UDP the kind of drop is compared too: refused at once, or no answer (dropped, unreachable)
         refused = p.got in ("refused", "reset")
-        p.agree = p.got != "delivered" and (p.proto == "icmp" or refused == refusal(p.why))
+        # (a probe that could not even start says nothing of the network: never an agreement)
+        p.agree = p.got not in ("delivered", "error") and (p.proto == "icmp" or refused == refusal(p.why))
         return
     if p.got != "delivered":
         p.agree = False
@@ -278,7 +280,7 @@ def verify(loaded, rec: dict, max_probes: int = 800, timeout: float = 1.0) -> Re
     run(again, lab_ns, timeout)
     for p in probes:
         judge(net, p)
-    return Report(loaded.topology.name, probes, left, time.monotonic() - start, list(rec.get("notes", [])))
+    return Report(loaded.topology.name, probes, left, time.monotonic() - start, list(rec.get("notes", [])), list(rec.get("files", [])))
 
 
 def report_text(r: Report) -> str:

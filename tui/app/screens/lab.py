@@ -33,6 +33,19 @@ class LabMixin:
         else:
             pane.border_title = "Trace"
 
+    def lab_forget_stale(self) -> None:
+        """After the model changed: a verify of other files, or of the files before an edit, is not shown."""
+        pane = self.query_one("TracePane")
+        report = pane.lab_report
+        ws = self.workspace
+        if report is None or ws is None:
+            return
+        import os
+
+        if ws.dirty or sorted(report.files) != sorted(os.path.abspath(p) for p in ws.paths):
+            pane.lab_report = None
+            pane.render_trace()
+
     def _lab_files(self) -> list[str] | None:
         ws = self.workspace
         if ws is None:

@@ -236,6 +236,7 @@ class MainScreen(ClassroomMixin, LabMixin, BackgroundMixin, NetpolEditingMixin, 
             sys.setswitchinterval(UI_SWITCH_INTERVAL)
         self.app.keep_recovery()  # the unsaved edits on disk, in case the session ends without asking
         self.class_refresh()
+        self.lab_forget_stale()
 
     def _show_routes(self) -> None:
         item = self.selected
