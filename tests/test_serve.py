@@ -66,7 +66,7 @@ def test_the_websocket_runs_the_dashboard_with_its_four_panes(served):
             while time.monotonic() < end:
                 try:
                     msg = await ws.receive(timeout=1)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if all(p.encode() in out for p in PANES):
                         break
                     continue
