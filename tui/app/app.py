@@ -84,6 +84,8 @@ class KubenetApp(App[None]):
         pairs: list[tuple[str, str]] = []
         for b in list(getattr(type(self.screen), "BINDINGS", [])) + list(self.BINDINGS):
             if isinstance(b, Binding) and b.description:
+                if b.action.startswith("class_") and self.classroom is None:
+                    continue  # (a lesson's keys: listed in a lesson only)
                 keys = b.key_display or ", ".join(b.key.split(","))
                 if (keys, b.description) not in pairs:
                     pairs.append((keys, b.description))
