@@ -116,6 +116,13 @@ BAD_GOALS = [
     ("goals:\n- trace: {from: a, to: b}\n  expect: {verdict: dropped, colour: red}\n", '3:30: error: goals[0].expect.colour: unknown field "colour"'),
     ("kind: Goal\ngoals:\n- reach: {from: a, to: b, port: 99999}\n  expect: {allowed: true}\n", "1:7: error: kind: a goal file has kind: Goals"),
     ("goals:\n- http: {url: x}\n  expect: {status: 200}\n  hnit: typo\n", '4:3: error: goals[0].hnit: unknown field "hnit" (did you mean "hint"?)'),
+    ("goals:\n- trace: {from: a, to: b, proto: xyz}\n  expect: {verdict: dropped}\n",
+     '2:34: error: goals[0].trace.proto: "xyz" is no protocol the simulator traces: tcp, udp, sctp or icmp'),
+    ("goals:\n- dns: {name: web, type: BOGUS}\n  expect: {rcode: NOERROR}\n",
+     '2:26: error: goals[0].dns.type: "BOGUS" is not a DNS query type'),
+    ("goals:\n- dns: {name: ''}\n  expect: {rcode: NOERROR}\n", '2:15: error: goals[0].dns.name: "" is not a name to ask: empty'),
+    ("goals:\n- reach: {from: a, to: b, port: 80, protocol: ICMP}\n  expect: {allowed: true}\n",
+     '2:47: error: goals[0].reach.protocol: "ICMP" is no protocol a NetworkPolicy names'),
 ]
 
 
@@ -138,6 +145,47 @@ def test_a_question_the_simulator_refuses_fails_with_its_words(tmp_path, capsys)
     assert capsys.readouterr().out.startswith('FAIL  nowhere: the simulator cannot answer: no host, container or namespace "nobody"')
 
 
+def test_grading_compares_as_each_fact_means(tmp_path, capsys):
+    goals = tmp_path / "g.yaml"
+    goals.write_text("""goals:
+- name: path in order
+  trace: {from: default/client, to: default/web-b, proto: TCP}
+  expect: {verdict: DELIVERED, path: [default/client, node-1, node-2, default/web-b]}
+- name: path reversed
+  trace: {from: default/client, to: default/web-b}
+  expect: {path: [default/web-b, node-2, node-1, default/client]}
+- name: answers in any order, allowed as yes
+  dns: {from: default/client, name: web, type: a}
+  expect: {answers: [10.96.0.20]}
+- name: the Service's endpoint
+  trace: {from: default/client, to: svc/web}
+  expect: {dnat: "10.244.1.3:80"}
+""")
+    assert main(["challenge", "check", "-f", str(ROOT / "topologies" / "04-cni-cilium.yaml"), "--goal", str(goals)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "PASS  path in order"
+    assert out[1].startswith("FAIL  path reversed: path is default/client, node-1, node-2, default/web-b, expected default/web-b,")
+    assert out[2] == "PASS  answers in any order, allowed as yes"
+    assert out[3] == "PASS  the Service's endpoint"  # (Cilium's socket LB translates it: its rewrite is the DNAT fact too)
+
+
+def test_a_yes_or_no_question_takes_yes_or_no():
+    lesson = next(x for x in LESSONS if x.name == "netpol")
+    loaded = load([str(lesson.topology)])
+    ask = [s for s in lesson.steps if s.kind == "ask"]
+    assert check_answer(ask[0], loaded, loaded.network, "No")[0] and check_answer(ask[0], loaded, loaded.network, "false")[0]
+    assert not check_answer(ask[0], loaded, loaded.network, "yes")[0]
+    assert check_answer(ask[1], loaded, loaded.network, "yes")[0]
+
+
+def test_a_bad_goal_file_with_json_output_says_so_as_data(tmp_path, capsys):
+    goals = tmp_path / "g.yaml"
+    goals.write_text("goals: []\n")
+    assert main(["challenge", "check", "-f", str(ROOT / "topologies" / "01-switch.yaml"), "--goal", str(goals), "-o", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["errors"][0]["line"] == 1
+
+
 def test_challenge_start_copies_and_never_overwrites(tmp_path, capsys):
     assert main(["challenge", "start", "3", "--dir", str(tmp_path)]) == 0
     d = tmp_path / "03-policy-blocks-dns"
@@ -149,6 +197,9 @@ def test_challenge_start_copies_and_never_overwrites(tmp_path, capsys):
     assert (d / "broken.yaml").read_text() == "# my work\n"
     assert main(["challenge", "start", "9"]) == 1
     assert 'no "9": give a number from 1 to 4' in capsys.readouterr().err
+    (tmp_path / "in-the-way").write_text("a file\n")
+    assert main(["challenge", "start", "1", "--dir", str(tmp_path / "in-the-way")]) == 1
+    assert "cannot put the challenge in" in capsys.readouterr().err and (tmp_path / "in-the-way").read_text() == "a file\n"
 
 
 def test_learn_lists_the_lessons(capsys):

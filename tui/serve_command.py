@@ -46,14 +46,14 @@ def _free(host: str, port: int) -> str | None:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((host, port))
+    except socket.gaierror as e:
+        return f"cannot listen on {host}:{port}: {e.strerror or e}: give an address, e.g. --host 127.0.0.1"
     except OSError as e:
         hint = {errno.EACCES: ": a port below 1024 needs root; give another, e.g. --port 8000",
                 errno.EADDRINUSE: ": another program listens there; give another port, e.g. --port 8001",
                 errno.EADDRNOTAVAIL: ": no interface of this machine has that address; give one it has, e.g. --host 127.0.0.1",
                 }.get(e.errno, "")
         return f"cannot listen on {host}:{port}: {e.strerror or e}{hint}"
-    except socket.gaierror as e:
-        return f"cannot listen on {host}:{port}: {e.strerror or e}: give an address, e.g. --host 127.0.0.1"
     finally:
         s.close()
     return None

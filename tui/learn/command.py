@@ -78,13 +78,15 @@ def _pick(name: str, items: list, key) -> object:
     raise LearnError(f'no "{name}": give a number from 1 to {len(items)} or one of {names}')
 
 
-def _goals(path: str):
+def _goals(path: str, output: str = "text", emit=None):
     from ..load import LoadError
     from .goals import read_goals
 
     try:
         return read_goals(path)
     except LoadError as e:
+        if output != "text" and emit is not None:  # the errors as data too, as a topology's are
+            emit({"ok": False, "errors": [p.to_dict() for p in e.problems]}, output, "")
         for p in e.problems:
             print(p, file=sys.stderr)
         n = len(e.problems)
@@ -138,9 +140,12 @@ def _start(args, load, emit) -> int:
     for name in ("broken.yaml", "goals.yaml"):
         if (dest / name).exists():
             raise LearnError(f"{dest / name} exists already: your work is not overwritten (give another --dir, or move it)")
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("broken.yaml", "goals.yaml"):
-        shutil.copyfile(src / name, dest / name)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in ("broken.yaml", "goals.yaml"):
+            shutil.copyfile(src / name, dest / name)
+    except OSError as e:
+        raise LearnError(f"cannot put the challenge in {dest}: {e.strerror or e} (give another --dir)") from None
     print(f"challenge {src.name}: {dest / 'broken.yaml'} and {dest / 'goals.yaml'}")
     print(f"  see what is wrong:  kubenet-tui challenge open -f {dest / 'broken.yaml'} --goal {dest / 'goals.yaml'}")
     print(f"  grade your fix:     kubenet-tui challenge check -f {dest / 'broken.yaml'} --goal {dest / 'goals.yaml'}")
@@ -160,7 +165,7 @@ def _open(args, load, emit) -> int:
 def _check(args, load, emit) -> int:
     from .goals import check
 
-    goals = _goals(args.goal)
+    goals = _goals(args.goal, args.output, emit)
     loaded = load(args.files, args.output)
     results = check(loaded, goals)
     passed = sum(r.passed for r in results)

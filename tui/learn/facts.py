@@ -38,6 +38,11 @@ FACTS = {
 }
 
 
+PROTOCOLS = ("tcp", "udp", "sctp", "icmp")
+ORDERED = ("path",)  # facts whose order matters; other lists (a DNS answer's records) are compared as sets
+DNAT_MARKS = ("(DNAT)", "(eBPF socket LB)", "(eBPF NodePort DNAT)")  # how a trace names a Service's translation
+
+
 class FactError(Exception):
     """The simulator cannot answer the question (its own words)."""
 
@@ -46,7 +51,7 @@ def _trace(net, q: dict) -> dict:
     from ..sim.query import QueryError, trace
 
     try:
-        t = trace(net, str(q["from"]), str(q["to"]), str(q.get("proto") or "tcp"), q.get("port"))
+        t = trace(net, str(q["from"]), str(q["to"]), str(q.get("proto") or "tcp").lower(), q.get("port"))
     except QueryError as e:
         raise FactError(str(e)) from None
     path: list[str] = []
@@ -62,7 +67,7 @@ def _trace(net, q: dict) -> dict:
             if n.startswith("IPIP encapsulation on ") and not ipip:
                 ipip = n.split(" on ", 1)[1].split(":", 1)[0]
         for rw in h.rewrites:
-            if rw.startswith("dst ") and "DNAT" in rw and not dnat:
+            if rw.startswith("dst ") and rw.endswith(DNAT_MARKS) and not dnat:
                 dnat = rw.split(" -> ", 1)[1].split(" ", 1)[0]
     last = t.hops[-1].packet if t.hops else t.packet
     return {"verdict": t.verdict, "delivered_to": t.delivered_to or "", "reason": t.reason or "", "hops": len(t.hops),
@@ -106,11 +111,11 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _http(loaded, q: dict) -> dict:
+def _http(loaded, net, q: dict) -> dict:
     from ..ingress.request import RequestError, send
 
     try:
-        ex = send(loaded.topology, str(q["url"]), q.get("host"), q.get("client"))
+        ex = send(loaded.topology, str(q["url"]), q.get("host"), q.get("client"), net=net)
     except RequestError as e:
         raise FactError(str(e)) from None
     d = ex.decision
@@ -139,19 +144,26 @@ def facts(loaded, net, kind: str, query: dict) -> dict:
     if kind == "dns":
         return _dns(net, query)
     if kind == "http":
-        return _http(loaded, query)
+        return _http(loaded, net, query)
     return _reach(net, query)
 
 
-def same(expected, got) -> bool:
-    """Whether a fact is what was expected: text without regard to case or surrounding blanks; a list of
-    answers in any order; a number or a boolean as such."""
+YES, NO = ("true", "yes", "y", "allowed", "delivered"), ("false", "no", "n", "denied", "dropped")
+
+
+def same(expected, got, ordered: bool = False) -> bool:
+    """Whether a fact is what was expected: text without regard to case or surrounding blanks; a list in order
+    when ``ordered`` (a path), else in any order (a DNS answer's records); a boolean as true/false or yes/no."""
     if isinstance(expected, bool) or isinstance(got, bool):
-        return str(expected).lower() == str(got).lower()
+        words = {str(x).strip().lower() for x in (expected, got)}
+        return words <= set(YES) or words <= set(NO)
     if isinstance(expected, list) or isinstance(got, list):
         exp = expected if isinstance(expected, list) else [expected]
         g = got if isinstance(got, list) else [got]
-        return sorted(str(x).strip().lower() for x in exp) == sorted(str(x).strip().lower() for x in g)
+        norm_e, norm_g = [str(x).strip().lower() for x in exp], [str(x).strip().lower() for x in g]
+        return norm_e == norm_g if ordered else sorted(norm_e) == sorted(norm_g)
+    if isinstance(expected, (int, float)) and isinstance(got, (int, float)):
+        return expected == got
     return str(expected).strip().lower() == str(got).strip().lower()
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from ..load.errors import LoadError, Mark, Problems, did_you_mean
 from ..load.fields import Fields
 from ..load.yamlsrc import SourceError, YMap, plain, read_documents
-from .facts import FACTS, FIELDS, KINDS, REQUIRED, FactError, facts, same, shown
+from .facts import FACTS, FIELDS, KINDS, ORDERED, PROTOCOLS, REQUIRED, FactError, facts, same, shown
 
 VERDICTS = ("delivered", "dropped")
 
@@ -66,7 +66,7 @@ class Result:
         if self.error:
             return f"{head}: the simulator cannot answer: {self.error}"
         diffs = [f"{k} is {shown(self.got.get(k))}, expected {shown(v)}" for k, v in self.goal.expect.items()
-                 if not same(v, self.got.get(k))]
+                 if not same(v, self.got.get(k), k in ORDERED)]
         return f"{head}: " + "; ".join(diffs)
 
 
@@ -80,6 +80,31 @@ def _describe(kind: str, q: dict) -> str:
     if kind == "http":
         return f"http {q['url']}"
     return f"reach {q['from']} -> {q['to']}:{q['port']}"
+
+
+def _query_problem(kind: str, q: dict) -> tuple[str, str] | None:
+    """(field, message) of a question the simulator would refuse for its form, else None."""
+    if kind == "trace" and "proto" in q and q["proto"].lower() not in PROTOCOLS:
+        return "proto", f'"{q["proto"]}" is no protocol the simulator traces: tcp, udp, sctp or icmp'
+    if kind == "dns":
+        if "type" in q:
+            import dns.rdatatype
+
+            try:
+                q["type"] = dns.rdatatype.to_text(dns.rdatatype.from_text(q["type"]))
+            except Exception:  # noqa: BLE001 (dnspython's several errors for a name it does not know)
+                return "type", f'"{q["type"]}" is not a DNS query type (A, AAAA, SRV, PTR, CNAME, TXT, ANY, NS, SOA, ...)'
+        name = q.get("name")
+        if name is not None:
+            labels = name.rstrip(".").split(".")
+            why = ("empty" if name.strip(".") == "" else "an empty label (two dots in a row)" if any(not x for x in labels)
+                   else "a label longer than 63 characters" if any(len(x) > 63 for x in labels)
+                   else "longer than 253 characters" if len(name.rstrip(".")) > 253 else "")
+            if why:
+                return "name", f'"{name}" is not a name to ask: {why}'
+    if kind == "reach" and "protocol" in q and q["protocol"].upper() not in ("TCP", "UDP", "SCTP"):
+        return "protocol", f'"{q["protocol"]}" is no protocol a NetworkPolicy names: TCP, UDP or SCTP'
+    return None
 
 
 def read_goal_list(seq_fields: Fields, problems: Problems, key: str = "goals") -> list[Goal]:
@@ -114,6 +139,10 @@ def read_goal(item: YMap, path: str, problems: Problems) -> Goal | None:
                 v = q.get(name, str, None, name in REQUIRED[kind])
             if v is not None:
                 query[name] = v
+        why = _query_problem(kind, query)
+        if why:
+            q.error(why[0], why[1])
+            query.pop(why[0], None)
         q.done()
     e = f.sub("expect", FACTS[kind], required=True)
     expect: dict = {}
@@ -121,6 +150,8 @@ def read_goal(item: YMap, path: str, problems: Problems) -> Goal | None:
         for k in e.m:
             if k in FACTS[kind]:
                 expect[k] = plain(e.m[k])
+        if kind == "trace" and isinstance(expect.get("verdict"), str):
+            expect["verdict"] = expect["verdict"].strip().lower()
         if kind == "trace" and "verdict" in expect and expect["verdict"] not in VERDICTS:
             e.error("verdict", f"a verdict is delivered or dropped, not {shown(expect['verdict'])}")
         if not e.m:
@@ -189,5 +220,5 @@ def check(loaded, goals: list[Goal], net=None) -> list[Result]:
             out.append(Result(g, False, {}, str(e)))
             continue
         picked = {k: got.get(k) for k in g.expect}
-        out.append(Result(g, all(same(v, got.get(k)) for k, v in g.expect.items()), picked))
+        out.append(Result(g, all(same(v, got.get(k), k in ORDERED) for k, v in g.expect.items()), picked))
     return out

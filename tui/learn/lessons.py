@@ -70,6 +70,9 @@ def _query(f: Fields, kind: str) -> dict:
         return out
     for name in FIELDS[kind]:
         v = q.get(name, int if name == "port" else str, None, name in REQUIRED[kind])
+        if name == "port" and v is not None and not 0 < v < 65536:
+            q.error(name, "a port is 1 to 65535")
+            v = None
         if v is not None:
             out[name] = v
     q.done()

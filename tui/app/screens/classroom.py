@@ -110,7 +110,7 @@ class ClassroomMixin:
 
     def action_class_next(self) -> None:
         room = self.classroom
-        if room is None or "lesson" not in room:
+        if room is None or "lesson" not in room or self.class_done is None:
             return
         steps = room["lesson"].steps
         if self.class_step < len(steps) and steps[self.class_step].kind == "read":
