@@ -43,7 +43,8 @@ def test_every_lesson_passes_on_its_reference_solution(lesson):
             assert ok
         elif step.kind == "do":  # the request the step asks for is answerable, and completes the step
             q = step.query
-            request = {"trace": {"src": q.get("from"), "dst": q.get("to")}, "dns": {"name": q.get("name")},
+            request = {"trace": {"src": q.get("from"), "dst": q.get("to"), "proto": q.get("proto")},
+                       "dns": {"name": q.get("name"), "pod": q.get("from"), "asked": True},
                        "http": {"url": q.get("url")}}[step.query_kind]
             assert done_by(step, net, step.query_kind, request)
             assert not done_by(step, net, step.query_kind, {"src": "nowhere", "dst": "nowhere", "name": "x.y", "url": "http://x/"})
@@ -176,6 +177,41 @@ def test_a_yes_or_no_question_takes_yes_or_no():
     assert check_answer(ask[0], loaded, loaded.network, "No")[0] and check_answer(ask[0], loaded, loaded.network, "false")[0]
     assert not check_answer(ask[0], loaded, loaded.network, "yes")[0]
     assert check_answer(ask[1], loaded, loaded.network, "yes")[0]
+
+
+def test_a_do_step_is_done_by_what_it_asks_only():
+    lesson = next(x for x in LESSONS if x.name == "coredns")
+    net = load([str(lesson.topology)]).network
+    step = lesson.steps[0]
+    assert done_by(step, net, "dns", {"name": "web-service", "pod": "apps/pod-a", "asked": True})
+    assert not done_by(step, net, "dns", {"name": "web-service", "pod": "apps/pod-a"})  # typed, not resolved
+    assert not done_by(step, net, "dns", {"name": "web-service", "pod": "apps/pod-b", "asked": True})  # another pod
+    router = next(x for x in LESSONS if x.name == "router")
+    icmp = next(s for s in router.steps if s.kind == "do")
+    rnet = load([str(router.topology)]).network
+    icmp = type(icmp)(**{**icmp.__dict__, "query": {**icmp.query, "proto": "icmp"}})
+    assert done_by(icmp, rnet, "trace", {"src": "laptop", "dst": "8.8.8.8", "proto": "icmp"})
+    assert not done_by(icmp, rnet, "trace", {"src": "laptop", "dst": "8.8.8.8", "proto": "tcp"})
+
+
+def test_a_name_with_its_final_dot_is_the_same_name():
+    lesson = next(x for x in LESSONS if x.name == "coredns")
+    loaded = load([str(lesson.topology)])
+    last = lesson.steps[-1]
+    assert check_answer(last, loaded, loaded.network, "web-service.apps.svc.cluster.local.")[0]
+
+
+def test_an_endless_goal_file_is_refused_located(capsys):
+    assert main(["challenge", "check", "-f", str(ROOT / "topologies" / "01-switch.yaml"), "--goal", "/dev/zero"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("/dev/zero:1:1: error:") and "Traceback" not in err
+
+
+def test_a_goal_named_with_a_colon_fails_with_its_own_detail(tmp_path):
+    goals = tmp_path / "g.yaml"
+    goals.write_text("goals:\n- name: 'web: from a'\n  trace: {from: system-a, to: 192.168.9.9}\n  expect: {verdict: delivered}\n")
+    r = check(load([str(ROOT / "topologies" / "01-switch.yaml")]), read_goals(str(goals)))[0]
+    assert r.detail() == "verdict is dropped, expected delivered" and r.line() == "FAIL  web: from a: verdict is dropped, expected delivered"
 
 
 def test_a_bad_goal_file_with_json_output_says_so_as_data(tmp_path, capsys):

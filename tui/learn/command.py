@@ -138,7 +138,7 @@ def _start(args, load, emit) -> int:
     src = _pick(args.name, bundled_challenges(), lambda p: p.name)
     dest = Path(args.dir) / src.name
     for name in ("broken.yaml", "goals.yaml"):
-        if (dest / name).exists():
+        if os.path.lexists(dest / name):  # (a link too, even one to nowhere: nothing is written through it)
             raise LearnError(f"{dest / name} exists already: your work is not overwritten (give another --dir, or move it)")
     try:
         dest.mkdir(parents=True, exist_ok=True)

@@ -160,11 +160,17 @@ def same(expected, got, ordered: bool = False) -> bool:
     if isinstance(expected, list) or isinstance(got, list):
         exp = expected if isinstance(expected, list) else [expected]
         g = got if isinstance(got, list) else [got]
-        norm_e, norm_g = [str(x).strip().lower() for x in exp], [str(x).strip().lower() for x in g]
+        norm_e, norm_g = [_norm(x) for x in exp], [_norm(x) for x in g]
         return norm_e == norm_g if ordered else sorted(norm_e) == sorted(norm_g)
     if isinstance(expected, (int, float)) and isinstance(got, (int, float)):
         return expected == got
-    return str(expected).strip().lower() == str(got).strip().lower()
+    return _norm(expected) == _norm(got)
+
+
+def _norm(value) -> str:
+    """Text as compared: no surrounding blanks, no case, no final dot (web.default.svc.cluster.local. as dig writes it)."""
+    text = str(value).strip().lower()
+    return text[:-1] if text.endswith(".") and len(text) > 1 else text
 
 
 def shown(value) -> str:

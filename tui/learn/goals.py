@@ -59,15 +59,18 @@ class Result:
                 "hint": self.goal.hint if not self.passed else None,
                 "where": f"{self.goal.mark.file}:{self.goal.mark.line}:{self.goal.mark.col}"}
 
+    def detail(self) -> str:
+        """Why a goal failed: the simulator's refusal, or each fact that differs ("" when it passed)."""
+        if self.passed:
+            return ""
+        if self.error:
+            return f"the simulator cannot answer: {self.error}"
+        return "; ".join(f"{k} is {shown(self.got.get(k))}, expected {shown(v)}" for k, v in self.goal.expect.items()
+                         if not same(v, self.got.get(k), k in ORDERED))
+
     def line(self) -> str:
         head = f"{'PASS' if self.passed else 'FAIL'}  {self.goal.name}"
-        if self.passed:
-            return head
-        if self.error:
-            return f"{head}: the simulator cannot answer: {self.error}"
-        diffs = [f"{k} is {shown(self.got.get(k))}, expected {shown(v)}" for k, v in self.goal.expect.items()
-                 if not same(v, self.got.get(k), k in ORDERED)]
-        return f"{head}: " + "; ".join(diffs)
+        return head if self.passed else f"{head}: {self.detail()}"
 
 
 def _describe(kind: str, q: dict) -> str:
@@ -168,8 +171,10 @@ def read_goal(item: YMap, path: str, problems: Problems) -> Goal | None:
 def read_goals(path: str, text: str | None = None) -> list[Goal]:
     """The goals of a goal file; LoadError with every located problem."""
     problems = Problems()
-    try:
-        data = text if text is not None else open(path, "rb").read()
+    from ..load.yamlsrc import MAX_FILE_BYTES
+
+    try:  # (at most one byte past the limit: an endless file such as /dev/zero is refused, located, not read whole)
+        data = text if text is not None else open(path, "rb").read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise LoadError([problems_one(path, f"cannot read the goal file: {e.strerror or e}")]) from None
     try:

@@ -177,6 +177,8 @@ def done_by(step: Step, net, kind: str, request: dict) -> bool:
     if kind == "trace":
         from ..sim.query import QueryError, destination, namespace
 
+        if q.get("proto") and str(request.get("proto") or "tcp").lower() != str(q["proto"]).lower():
+            return False
         try:
             if namespace(net, str(request.get("src", ""))).name != namespace(net, str(q["from"])).name:
                 return False
@@ -187,5 +189,6 @@ def done_by(step: Step, net, kind: str, request: dict) -> bool:
         except QueryError:  # a DNS name (from a pod): the name as the step writes it
             return str(request.get("dst", "")).strip().lower() == str(q["to"]).strip().lower()
     if kind == "dns":
-        return str(request.get("name", "")).rstrip(".").lower() == str(q["name"]).rstrip(".").lower()
+        return (bool(request.get("asked")) and str(request.get("name", "")).rstrip(".").lower() == str(q["name"]).rstrip(".").lower()
+                and (not q.get("from") or str(request.get("pod") or "").strip() == str(q["from"])))
     return str(request.get("url", "")).rstrip("/") == str(q["url"]).rstrip("/")

@@ -258,4 +258,7 @@ class ResolveScreen(ModalScreen[dict | None]):
         self.query_one("#resolve-result").scroll_home(animate=False)
 
     def action_close(self) -> None:
-        self.dismiss(self.values())
+        values = self.values()
+        if getattr(self, "asked", None) is not None:
+            values["asked"] = True  # (a lesson's step is done by a name resolved, not by a name typed)
+        self.dismiss(values)

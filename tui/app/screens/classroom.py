@@ -200,7 +200,7 @@ class ClassroomMixin:
             t.append("PASS " if r.passed else "FAIL ", style="bold green" if r.passed else "bold red")
             t.append(r.goal.name + "\n")
             if not r.passed:
-                detail = r.line().split(": ", 1)[1] if ": " in r.line() else ""
+                detail = r.detail()
                 if detail:
                     t.append(f"  {detail}\n", style="red")
                 if r.goal.hint:
