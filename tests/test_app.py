@@ -731,7 +731,7 @@ async def test_resolve_from_a_pod_walks_its_search_list(workdir):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
-        assert app.screen.resolve_request == {"name": "web.default", "type": "A", "pod": "default/client"}
+        assert app.screen.resolve_request == {"name": "web.default", "type": "A", "pod": "default/client", "asked": True}
         await pilot.press("r")  # the last request again, already answered
         await pilot.pause()
         assert app.screen.asked.resolution.kept == 1
