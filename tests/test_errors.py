@@ -572,3 +572,13 @@ def test_a_big_json_list_of_wrong_items_lists_1000_errors_and_counts_the_rest(tm
     assert len(errors) == 1001
     assert errors[0] == f"{f}:1:48: error: items[0]: expected a mapping with apiVersion and kind, got a string"
     assert errors[-1].endswith("error: file: 4,000 more errors not listed (the first 1,000 are): fix those and check again")
+
+
+def test_an_endless_device_is_refused_at_the_size_limit_not_read_without_end(capsys):
+    from tui.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["check", "-f", "/dev/zero"])
+    assert e.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("/dev/zero:1:1: error: file: file is 64.0 MiB, more than the 64 MiB a YAML file may have")

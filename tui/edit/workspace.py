@@ -24,7 +24,7 @@ import yaml
 
 from ..load import Loaded, LoadError, expand, load
 from ..load.errors import Problem
-from ..load.yamlsrc import SourceError, plain, read_documents
+from ..load.yamlsrc import SourceError, plain, read_documents, read_file
 
 State = tuple[tuple[str, tuple[dict, ...]], ...]  # ((file, documents), ...)
 
@@ -76,8 +76,7 @@ class Workspace:
         texts: dict[str, str] = {}
         self.digests: dict[str, str] = {}  # each file's bytes as read or last written (sha256), for recovery
         for path in expand(paths):
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_file(path)
             self.digests[path] = hashlib.sha256(data).hexdigest()
             text = data.decode("utf-8-sig", errors="replace")
             texts[path] = text

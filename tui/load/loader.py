@@ -20,7 +20,7 @@ from .errors import Problem, Problems, did_you_mean
 from .fields import type_name
 from .netcheck import check_network
 from .topology import TopologyDoc, is_unset, read_topology
-from .yamlsrc import SourceError, YList, YMap, _check_binary, read_documents
+from .yamlsrc import SourceError, YList, YMap, _check_binary, read_documents, read_file
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -92,8 +92,7 @@ def _load(paths: list[str], texts: dict[str, str] | None) -> Loaded:
             data: bytes | str = texts[file]
         else:
             try:
-                with open(file, "rb") as fh:
-                    data = fh.read()
+                data = read_file(file)
             except OSError as e:
                 problems.error(Mark(file, 1, 1), "file", f"cannot read: {e.strerror or e}")
                 continue

@@ -162,6 +162,18 @@ class _Frame:
         self.merged: set = set()
 
 
+def read_file(path: str) -> bytes:
+    """A file's bytes; from a device or a pipe (/dev/zero, a FIFO) at most one byte past the limit, which is then
+    refused, located, rather than read without end. A regular file is read whole, so that its size is said."""
+    import os
+    import stat
+
+    with open(path, "rb") as fh:
+        if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return fh.read()
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
 def _check_binary(data: bytes, file: str, limit: int = MAX_FILE_BYTES) -> str:
     if len(data) > limit:
         raise SourceError([Problem(Mark(file, 1, 1), "file", f"file is {len(data) / 2**20:.1f} MiB, more than the {limit / 2**20:.0f} MiB "
