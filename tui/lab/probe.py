@@ -70,7 +70,7 @@ class _Run:
                 try:
                     self.sock.sendto(self.payload, (str(probe.ip), 0))
                 except OSError as e:  # (no route: the kernel says so at once)
-                    self.finish(_ERRNO.get(e.errno, "error"), e.strerror or str(e))
+                    self.failed(e)
             else:
                 kind = socket.SOCK_STREAM if probe.proto == "tcp" else socket.SOCK_DGRAM
                 self.sock = socket.socket(fam, kind)
@@ -80,7 +80,7 @@ class _Run:
                 except BlockingIOError:
                     pass
                 except OSError as e:
-                    self.finish(_ERRNO.get(e.errno, "error"), e.strerror or str(e))
+                    self.failed(e)
                     return
                 if probe.proto == "udp":
                     self._send(b"kubenet-lab probe\n")
@@ -91,10 +91,14 @@ class _Run:
         try:
             self.sock.send(data)
         except OSError as e:
-            self.finish(_ERRNO.get(e.errno, "error"), e.strerror or str(e))
+            self.failed(e)
 
     def events(self) -> int:
         return selectors.EVENT_WRITE if self.p.proto == "tcp" and not getattr(self, "connected", False) else selectors.EVENT_READ
+
+    def failed(self, e: OSError) -> None:
+        """The kernel's refusal, said as what it means for the probe (refused, unreachable, ...)."""
+        self.finish(_ERRNO.get(e.errno, "error"), e.strerror or str(e))
 
     def finish(self, got: str, detail: str = "", to: str | None = None) -> None:
         self.p.got, self.p.detail, self.p.got_to, self.done = got, detail, to, True
@@ -121,7 +125,7 @@ class _Run:
         except BlockingIOError:
             return
         except OSError as e:
-            self.finish(_ERRNO.get(e.errno, "error"), e.strerror or str(e))
+            self.failed(e)
             return
         if p.proto == "dns":
             self._dns_reply(data)
